@@ -1,0 +1,67 @@
+"""The trainable vision adapter: trunk features -> the text tower's space."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+from torch import nn
+
+from .config import AdapterConfig
+
+
+class VisionAdapter(nn.Module):
+    """Linear, MLP, or attention pooling over the trunk's feature grid.
+
+    ``forward(pooled, grid)`` takes pooled features ``(B, C)`` and, for attention pooling,
+    the grid ``(B, N, C)``; it returns un-normalised vectors ``(B, out_dim)``.
+    """
+
+    def __init__(self, config: AdapterConfig, in_dim: int, out_dim: int):
+        super().__init__()
+        self.config = config
+        self.input_dropout = nn.Dropout(config.input_dropout)
+        if config.kind == "linear":
+            self.net = nn.Linear(in_dim, out_dim)
+        elif config.kind == "mlp":
+            self.net = nn.Sequential(
+                nn.Linear(in_dim, config.hidden_dim), nn.GELU(), nn.Linear(config.hidden_dim, out_dim)
+            )
+        elif config.kind == "attention":
+            self.query = nn.Parameter(torch.randn(1, 1, in_dim) * in_dim**-0.5)
+            self.attn = nn.MultiheadAttention(in_dim, config.num_heads, batch_first=True)
+            self.net = nn.Linear(in_dim, out_dim)
+        else:
+            raise ValueError(f"unknown adapter kind {config.kind!r}; choose linear, mlp or attention")
+
+    @property
+    def needs_grid(self) -> bool:
+        return self.config.kind == "attention"
+
+    def forward(self, pooled: torch.Tensor, grid: Optional[torch.Tensor] = None) -> torch.Tensor:
+        if self.needs_grid:
+            if grid is None:
+                raise ValueError("attention pooling needs the trunk's feature grid")
+            grid = self.input_dropout(grid)
+            pooled, _ = self.attn(self.query.expand(grid.shape[0], -1, -1), grid, grid, need_weights=False)
+            pooled = pooled[:, 0]
+        else:
+            pooled = self.input_dropout(pooled)
+        return self.net(pooled)
+
+
+class JointSpace(nn.Module):
+    """Where text vectors land in the joint space: ``(t - text_mean) @ rotation``.
+
+    With the defaults (zero mean, identity rotation) text vectors are exactly the text model's.
+    A rotation alone keeps every full-dim cosine; it only reorders information so that
+    Matryoshka prefixes keep the most.
+    """
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.register_buffer("text_mean", torch.zeros(dim))
+        self.register_buffer("rotation", torch.eye(dim))
+
+    def forward(self, text: torch.Tensor) -> torch.Tensor:
+        return (text - self.text_mean.to(text.dtype)) @ self.rotation.to(text.dtype)

@@ -1,0 +1,1 @@
+"""The ``mmretrieval`` command line: one module per subcommand."""

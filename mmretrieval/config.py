@@ -1,0 +1,80 @@
+"""Model descriptions as small frozen dataclasses that round-trip through JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+
+@dataclass(frozen=True)
+class TextTowerConfig:
+    """A frozen text encoder: HF id, local folder, or packaged short name (``minilm-l6``)."""
+
+    model: str
+    pooling: Optional[str] = None  # "mean" | "cls" | "last"; None: from the model folder, else mean
+    max_length: int = 512
+    prompts: dict = field(default_factory=dict)  # task name -> prefix; {} means look it up
+    task_adapters: bool = False  # jina-embeddings-v3: pick a LoRA adapter per task
+    trust_remote_code: bool = False
+
+
+@dataclass(frozen=True)
+class TrunkConfig:
+    """A frozen image feature extractor."""
+
+    kind: str = "efficientnet-lite"  # "efficientnet-lite" | "open_clip"
+    name: str = "efficientnet-lite0"
+    pretrained: Optional[str] = None  # open_clip tag or checkpoint path
+    image_size: Optional[int] = None  # None: the trunk's native size
+
+
+@dataclass(frozen=True)
+class AdapterConfig:
+    """The trainable map from trunk features to the text space."""
+
+    kind: str = "linear"  # "linear" | "mlp" | "attention"
+    hidden_dim: int = 1024
+    input_dropout: float = 0.0  # dropout on trunk features while training
+    num_heads: int = 4  # attention pooling only
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything needed to rebuild a model; the towers are referenced, never copied."""
+
+    name: str
+    text: TextTowerConfig
+    trunk: TrunkConfig = TrunkConfig()
+    adapter: AdapterConfig = AdapterConfig()
+    embed_dim: int = 384
+    matryoshka_dims: tuple = ()
+    description: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
+        data = dict(data)
+        unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown model config keys: {sorted(unknown)}")
+        return cls(
+            **{
+                **data,
+                "text": TextTowerConfig(**data["text"]),
+                "trunk": TrunkConfig(**data.get("trunk", {})),
+                "adapter": AdapterConfig(**data.get("adapter", {})),
+                "matryoshka_dims": tuple(data.get("matryoshka_dims", ())),
+            }
+        )
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> "ModelConfig":
+        return cls.from_dict(json.loads(Path(path).read_text()))

