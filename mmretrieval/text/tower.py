@@ -40,6 +40,8 @@ class TextTower(torch.nn.Module):
         if self.pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
         self.prompts = resolve_prompts(hub_id, folder, config.prompts)
+        # jina-embeddings-v3 (remote code) picks a LoRA adapter per task through `adapter_mask`
+        self.task_adapters = config.task_adapters or hasattr(self.model, "_adaptation_map")
         self.max_length = min(config.max_length, getattr(self.tokenizer, "model_max_length", 10**9))
         self.model.requires_grad_(False).eval()
         device = device or default_device()
@@ -66,8 +68,8 @@ class TextTower(torch.nn.Module):
             texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
         ).to(self.device)
         extra = {}
-        if self.config.task_adapters and task is not None:
-            task_id = self.model._adaptation_map[task]  # jina-embeddings-v3 remote code
+        if self.task_adapters and task is not None:
+            task_id = self.model._adaptation_map[task]
             extra["adapter_mask"] = torch.full((len(texts),), task_id, dtype=torch.int32, device=self.device)
         hidden = self.model(**inputs, **extra)[0]
         return pool(hidden, inputs["attention_mask"], self.pooling)
