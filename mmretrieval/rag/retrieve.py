@@ -1,0 +1,62 @@
+"""One question, both modalities: retrieve images and passages, fuse them, build the context bundle."""
+
+from __future__ import annotations
+
+from typing import Mapping, Optional
+
+from .bundle import ContextBundle, ContextItem, build_prompt
+from .fusion import RRF_K, describe, fuse
+
+MODALITIES = ("image", "text")
+
+
+def retrieve(
+    index,
+    question: str,
+    limit: int = 8,
+    max_images: int = 4,
+    pool: int = 50,
+    method: str = "rrf",
+    weights: Optional[Mapping[str, float]] = None,
+    k: int = RRF_K,
+    filter=None,
+) -> ContextBundle:
+    """Retrieve the best images and passages for ``question`` from ``index`` as one fused ranking.
+
+    Each modality contributes its top ``pool`` candidates (a larger pool steadies ``zscore``
+    fusion); the fused top ``limit`` are kept, at most ``max_images`` of them images (a
+    vision-language model reads only a few). ``weights`` scales a modality, e.g. ``{"text": 0.5}``.
+    """
+    question = question.strip() if isinstance(question, str) else question
+    if not question:
+        raise ValueError("the question is empty; ask something")
+    if limit < 1 or max_images < 0 or pool < 1:
+        raise ValueError(f"need limit >= 1, max_images >= 0 and pool >= 1 (got {limit}, {max_images}, {pool})")
+    rankings = {kind: index.search(text=question, limit=max(pool, limit), filter=filter, kinds=(kind,))
+                for kind in MODALITIES}
+    items, images = [], 0
+    for fused in fuse(rankings, method=method, weights=weights, k=k):
+        if fused.hit.kind == "image":
+            if images >= max_images:
+                continue
+            images += 1
+        items.append(_item(fused))
+        if len(items) == limit:
+            break
+    return ContextBundle(question, items, describe(method, k), build_prompt(question, items))
+
+
+def _item(fused) -> ContextItem:
+    hit, payload = fused.hit, fused.hit.payload or {}
+    return ContextItem(
+        type=hit.kind,
+        id=str(hit.id),
+        score=round(fused.score, 6),
+        cosine=round(float(hit.score), 6),
+        path=payload.get("path"),
+        text=payload.get("text") if hit.kind == "text" else None,
+        caption=payload.get("caption"),
+        start=payload.get("start"),
+        end=payload.get("end"),
+        explanation=fused.explanation,
+    )
