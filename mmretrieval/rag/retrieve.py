@@ -23,7 +23,9 @@ def retrieve(
 ) -> ContextBundle:
     """Retrieve the best images and passages for ``question`` from ``index`` as one fused ranking.
 
-    Each modality contributes its top ``pool`` candidates (a larger pool steadies ``zscore``
+    The question is embedded once (``retrieval.query``) and searched against the ``image`` vectors
+    (photos) and the ``text`` vectors (passages and image captions; an image found through both
+    adds up). Each modality contributes its top ``pool`` candidates (a larger pool steadies ``zscore``
     fusion); the fused top ``limit`` are kept, at most ``max_images`` of them images (a
     vision-language model reads only a few). ``weights`` scales a modality, e.g. ``{"text": 0.5}``.
     """
@@ -32,7 +34,8 @@ def retrieve(
         raise ValueError("the question is empty; ask something")
     if limit < 1 or max_images < 0 or pool < 1:
         raise ValueError(f"need limit >= 1, max_images >= 0 and pool >= 1 (got {limit}, {max_images}, {pool})")
-    rankings = {kind: index.search(text=question, limit=max(pool, limit), filter=filter, kinds=(kind,))
+    query = index.model.encode_text(question, task="retrieval.query")  # one query vector for both modalities
+    rankings = {kind: index.search(vector=query, limit=max(pool, limit), filter=filter, kinds=(kind,))
                 for kind in MODALITIES}
     items, images = [], 0
     for fused in fuse(rankings, method=method, weights=weights, k=k):

@@ -1,0 +1,141 @@
+"""Index text documents (plain text, Markdown) as overlapping passages next to the images.
+
+Each passage is a point with ``kind: "text"``, the named vector ``text`` (embedded with
+``task="retrieval.passage"`` in the same joint space as the images) plus its ``small`` Matryoshka
+prefix, and a payload with the source ``path``, character offsets ``start``/``end``, its order
+``passage`` and the ``text`` itself. Like images, documents are reconciled per run: unchanged files
+are skipped, changed ones re-split and replaced (new points written before old ones are deleted),
+files gone from disk removed.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+from typing import Optional
+
+from tqdm.auto import tqdm
+
+from .encoding import finish
+from .indexing import IndexReport
+from .indexing.files import Scope, image_extensions, is_glob
+from .rag.passages import TEXT_SUFFIXES, is_markdown, read_document, split_passages
+from .store import SMALL, TEXT, Point, point_id
+
+MAX_DOCUMENT_BYTES = 50 * 2**20
+
+
+def is_text_document(path) -> bool:
+    return os.path.splitext(os.fspath(path))[1].lower() in TEXT_SUFFIXES
+
+
+def collect_documents(inputs) -> Scope:
+    """Text documents named by ``inputs`` (files, folders walked recursively, globs), absolute and sorted.
+
+    In a folder, a ``.txt`` beside an image of the same name (``cat.jpg`` + ``cat.txt``) is that
+    image's caption sidecar, not a document.
+    """
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    scope, found = Scope(), set()
+    for item in map(os.fspath, inputs):
+        item = os.path.abspath(os.path.expanduser(item))
+        if is_glob(item):
+            scope.patterns.append(item)
+            found.update(p for p in glob.glob(item, recursive=True) if os.path.isfile(p) and is_text_document(p))
+        elif os.path.isdir(item):
+            scope.folders.append(os.path.join(item, ""))
+            found.update(_walk_documents(item))
+        elif os.path.isfile(item):
+            if not is_text_document(item):
+                raise ValueError(f"{item}: not a text document (supported: {', '.join(sorted(TEXT_SUFFIXES))})")
+            scope.exact.add(item)
+            found.add(item)
+        else:
+            raise FileNotFoundError(f"{item} does not exist; give text files, folders or glob patterns")
+    scope.files = sorted(found)
+    return scope
+
+
+def add_texts(
+    index,
+    paths_or_globs,
+    size: Optional[int] = None,
+    overlap: Optional[int] = None,
+    batch_size: int = 32,
+    show_progress: bool = True,
+    max_bytes: int = MAX_DOCUMENT_BYTES,
+) -> IndexReport:
+    """Bring ``index`` in line with the text documents under ``paths_or_globs``.
+
+    Passages are ``size`` tokens of the model's tokenizer with ``overlap`` tokens shared between
+    neighbours (defaults in :mod:`mmretrieval.rag.passages`). Unreadable files are skipped and
+    listed in the report with the reason.
+    """
+    info = index.ensure_collection()
+    model = index.model
+    scope = collect_documents(paths_or_globs)
+    report = IndexReport()
+    stored: dict[str, list] = {}
+    for record in index.store.scroll({"kind": TEXT}):
+        path = record.payload.get("path", "")
+        if scope.covers(path):
+            stored.setdefault(path, []).append(record)
+
+    gone = [str(r.id) for path, records in stored.items() if not os.path.exists(path) for r in records]
+    index.store.delete(gone)
+    report.removed += len({path for path in stored if not os.path.exists(path)})
+
+    for path in tqdm(scope.files, desc="documents", unit="doc", disable=not show_progress):
+        old = stored.get(path, [])
+        try:
+            stat = os.stat(path)
+            if stat.st_size > max_bytes:
+                raise ValueError(f"file is {stat.st_size / 2**20:.1f} MiB, over the limit of {max_bytes / 2**20:.0f} MiB")
+            text = read_document(path)
+        except (OSError, ValueError) as err:
+            report.skipped.append((path, str(err).removeprefix(f"{path}: ")))
+            continue
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if old and all(r.payload.get("hash") == digest for r in old):
+            report.unchanged += 1
+            continue
+        passages = split_passages(text, size=size, overlap=overlap, markdown=is_markdown(path),
+                                  tokenizer=model.text_tower.tokenizer)
+        if not passages:
+            report.skipped.append((path, "no text to index (empty or whitespace only)"))
+            index.store.delete(str(r.id) for r in old)
+            continue
+        points = []
+        for start in range(0, len(passages), batch_size):
+            chunk = passages[start : start + batch_size]
+            raw = model.encode_text([p.text for p in chunk], task="retrieval.passage", convert_to_tensor=True)
+            small = finish(raw, normalize_embeddings=True, truncate_dim=info.small_dim, convert_to_numpy=True)
+            full = raw.numpy()
+            for p, vector, small_vector in zip(chunk, full, small):
+                payload = {"kind": TEXT, "path": path, "hash": digest, "passage": p.index, "start": p.start,
+                           "end": p.end, "text": p.text, "size": stat.st_size, "mtime": stat.st_mtime}
+                points.append(Point(point_id(path, digest, str(p.index)), {TEXT: vector, SMALL: small_vector}, payload))
+        index.store.upsert(points)
+        new_ids = {p.id for p in points}
+        index.store.delete(str(r.id) for r in old if str(r.id) not in new_ids)
+        if old:
+            report.updated += 1
+        else:
+            report.added += 1
+    return report
+
+
+def _walk_documents(folder: str):
+    images = image_extensions()
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        stems_with_images = {os.path.splitext(n)[0] for n in names if os.path.splitext(n)[1].lower() in images}
+        for name in names:
+            stem, suffix = os.path.splitext(name)
+            if name.startswith(".") or suffix.lower() not in TEXT_SUFFIXES:
+                continue
+            if suffix.lower() == ".txt" and stem in stems_with_images:
+                continue  # a caption sidecar
+            yield os.path.join(root, name)

@@ -1,0 +1,104 @@
+"""Text documents indexed as passages beside images; captions from sidecars and CSV; fused retrieval."""
+
+import json
+
+import pytest
+
+from mmretrieval.captions import load_captions, read_caption_csv
+from mmretrieval.indexing import Index
+from mmretrieval.ingest_text import add_texts, collect_documents
+from mmretrieval.rag import retrieve
+
+SPACE = "# Rockets\n\n" + "A rocket burns fuel to lift off into orbit. " * 30 + "\n\n# Cats\n\n" + "Cats sleep on sofas. " * 30
+
+
+@pytest.fixture()
+def docs(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "space.md").write_text(SPACE)
+    (folder / "notes.txt").write_text("Coffee is brewed from roasted beans. " * 10)
+    (folder / "photo.jpg").write_bytes(b"")  # an image: its photo.txt below is a caption sidecar
+    (folder / "photo.txt").write_text("a caption, not a document")
+    (folder / "bad.txt").write_bytes(b"\xff\xfe\x00\x00binary")
+    return folder
+
+
+@pytest.fixture()
+def index(tiny_model):
+    with Index.open(path=":memory:", model=tiny_model) as idx:
+        yield idx
+
+
+def test_collect_documents_skips_caption_sidecars(docs):
+    names = [p.rsplit("/", 1)[-1] for p in collect_documents(docs).files]
+    assert names == ["bad.txt", "notes.txt", "space.md"]
+    with pytest.raises(ValueError, match="not a text document"):
+        collect_documents(docs / "photo.jpg")
+    with pytest.raises(FileNotFoundError):
+        collect_documents(docs / "missing.md")
+
+
+def test_passages_are_stored_with_offsets_and_text_vectors(index, docs):
+    report = add_texts(index, docs, size=40, overlap=8, show_progress=False)
+    assert (report.added, report.updated, report.unchanged) == (2, 0, 0)
+    assert [p.rsplit("/", 1)[-1] for p, _ in report.skipped] == ["bad.txt"]
+    records = list(index.store.scroll({"kind": "text"}, with_vectors=True))
+    assert len(records) == index.count("text") > 4
+    source = {str(docs / "space.md"): SPACE, str(docs / "notes.txt"): (docs / "notes.txt").read_text()}
+    for r in records:
+        p = r.payload
+        assert source[p["path"]][p["start"] : p["end"]] == p["text"]
+        assert set(r.vector) == {"text", "small"}
+    # the stored vector is the passage embedding of that text
+    one = records[0]
+    expected = index.model.encode_text(one.payload["text"], task="retrieval.passage")
+    assert float(expected @ one.vector["text"]) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_reindexing_is_incremental(index, docs):
+    add_texts(index, docs, size=40, overlap=8, show_progress=False)
+    before = index.count("text")
+    again = add_texts(index, docs, size=40, overlap=8, show_progress=False)
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 2) and index.count("text") == before
+    (docs / "notes.txt").write_text("Short now.")
+    (docs / "space.md").unlink()
+    changed = add_texts(index, docs, size=40, overlap=8, show_progress=False)
+    assert (changed.updated, changed.removed) == (1, 1)
+    assert [r.payload["text"] for r in index.store.scroll({"kind": "text"})] == ["Short now."]
+
+
+def test_captions_from_sidecars_and_csv(tmp_path, assets):
+    images = [str(assets / "cat.jpg"), str(assets / "rocket.jpg")]
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    cat = folder / "cat.jpg"
+    cat.write_bytes((assets / "cat.jpg").read_bytes())
+    (folder / "cat.txt").write_text("a cat on a sofa\n")
+    assert load_captions([str(cat)]) == {str(cat): "a cat on a sofa"}
+    table = tmp_path / "captions.csv"
+    table.write_text(f"Image,Caption\nimgs/cat.jpg,a sleepy cat\n{images[1]},a rocket launch\nimgs/x.jpg,\n")
+    assert read_caption_csv(table) == {str(cat): "a sleepy cat", images[1]: "a rocket launch"}
+    assert load_captions([str(cat)], csv_path=table)[str(cat)] == "a sleepy cat"  # the CSV wins
+    (tmp_path / "bad.csv").write_text("name,label\na,b\n")
+    with pytest.raises(ValueError, match="needs a header"):
+        read_caption_csv(tmp_path / "bad.csv")
+
+
+def test_rag_bundle_mixes_images_and_passages(index, docs, assets):
+    index.add_images(assets, captions={str(assets / "rocket.jpg"): "a rocket launching"}, show_progress=False)
+    add_texts(index, docs, size=40, overlap=8, show_progress=False)
+    bundle = retrieve(index, "how does a rocket reach orbit?", limit=6, max_images=2)
+    data = json.loads(bundle.to_json())
+    types = [item["type"] for item in data["items"]]
+    assert len(types) == 6 and types.count("image") == 2 and "text" in types
+    scores = [item["score"] for item in data["items"]]
+    assert scores == sorted(scores, reverse=True)
+    for item in data["items"]:
+        assert item["explanation"] and all(e["list"] in ("image", "text") for e in item["explanation"])
+        assert (item["type"] == "image") == (item["text"] is None)
+    rocket = next(i for i in data["items"] if i["path"] and i["path"].endswith("rocket.jpg"))
+    assert rocket["caption"] == "a rocket launching"
+    assert "Question: how does a rocket reach orbit?" in bundle.prompt
+    with pytest.raises(ValueError, match="empty"):
+        retrieve(index, "  ")
