@@ -1,0 +1,162 @@
+// Search page for the mmretrieval HTTP API (no build step, no dependencies).
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+let authRequired = false;
+
+function headers() {
+  const key = localStorage.getItem("mmretrieval-api-key");
+  return key ? { "X-API-Key": key } : {};
+}
+
+async function api(path, options = {}) {
+  const response = await fetch(path, { ...options, headers: { ...headers(), ...(options.headers || {}) } });
+  if (!response.ok) {
+    let detail = response.statusText;
+    try { detail = (await response.json()).detail || detail; } catch (_) { /* not JSON */ }
+    if (typeof detail !== "string") detail = JSON.stringify(detail);
+    throw new Error(`${response.status}: ${detail}`);
+  }
+  return response.json();
+}
+
+function showError(err) {
+  $("error").textContent = err ? String(err.message || err) : "";
+  $("error").hidden = !err;
+}
+
+// Images need the API key too when the server has one: fetch them and show blob URLs.
+function setImage(img, url) {
+  if (!authRequired) { img.src = url; return; }
+  fetch(url, { headers: headers() }).then((r) => r.ok ? r.blob() : null)
+    .then((blob) => { if (blob) img.src = URL.createObjectURL(blob); });
+}
+
+function el(tag, props = {}, children = []) {
+  const node = Object.assign(document.createElement(tag), props);
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function card(hit) {
+  if (hit.kind === "text") {
+    return el("div", { className: "card text" }, [
+      el("div", { className: "muted", textContent: `${hit.name} · ${hit.start}–${hit.end} · ${hit.score.toFixed(3)}` }),
+      el("blockquote", { textContent: hit.text }),
+    ]);
+  }
+  const img = el("img", { alt: hit.caption || hit.name, loading: "lazy" });
+  setImage(img, hit.thumb_url + "?size=256");
+  const figure = el("figure", { className: "card image", title: hit.caption || hit.path }, [
+    img,
+    el("figcaption", {}, [
+      el("span", { className: "name", textContent: hit.name }),
+      el("span", { className: "score", textContent: hit.score.toFixed(3) }),
+    ]),
+  ]);
+  figure.dataset.id = hit.id;
+  figure.dataset.name = hit.name;
+  figure.addEventListener("click", () => showSimilar(hit, figure));
+  return figure;
+}
+
+function render(gridId, hits) {
+  const grid = $(gridId);
+  grid.replaceChildren(...hits.map(card));
+  if (!hits.length) grid.append(el("p", { className: "muted", textContent: "Nothing found." }));
+}
+
+async function search(event) {
+  event.preventDefault();
+  const q = $("q").value.trim();
+  if (!q) return;
+  showError(null);
+  const kinds = $("passages").checked ? "image,text" : "image";
+  try {
+    const data = await api(`/api/search?q=${encodeURIComponent(q)}&limit=12&kinds=${kinds}`);
+    $("results-title").textContent = `Results for “${q}”`;
+    render("results", data.hits);
+    $("results-section").hidden = false;
+    $("similar-section").hidden = true;
+  } catch (err) { showError(err); }
+}
+
+async function searchByImage() {
+  const file = $("upload").files[0];
+  if (!file) return;
+  showError(null);
+  const form = new FormData();
+  form.append("file", file);
+  try {
+    const data = await api("/api/search/image?limit=12", { method: "POST", body: form });
+    $("results-title").textContent = `Images like ${file.name}`;
+    render("results", data.hits);
+    $("results-section").hidden = false;
+    $("similar-section").hidden = true;
+  } catch (err) { showError(err); }
+  $("upload").value = "";
+}
+
+async function showSimilar(hit, figure) {
+  showError(null);
+  document.querySelectorAll(".card.selected").forEach((c) => c.classList.remove("selected"));
+  figure.classList.add("selected");
+  try {
+    const data = await api(`/api/similar/${hit.id}?limit=12`);
+    $("similar-title").textContent = `Similar to ${hit.name}`;
+    render("similar", data.hits);
+    $("similar-section").hidden = false;
+    $("similar-section").scrollIntoView({ behavior: "smooth", block: "start" });
+  } catch (err) { showError(err); }
+}
+
+async function ask() {
+  const question = $("q").value.trim();
+  if (!question) { $("q").focus(); return; }
+  showError(null);
+  $("answer").textContent = "Retrieving…";
+  $("sources").replaceChildren();
+  $("answer-section").hidden = false;
+  try {
+    const data = await api("/api/rag", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ question, limit: 8, max_images: 4 }),
+    });
+    $("answer").textContent = data.answer ||
+      "No generator is configured (start the server with --llm-url and --llm-model); the sources below are the context a model would get.";
+    $("fusion").textContent = `(${data.fusion})`;
+    $("sources").replaceChildren(...data.items.map((item) => {
+      const li = el("li");
+      li.dataset.type = item.type;
+      if (item.type === "image") {
+        const img = el("img", { alt: item.caption || item.path });
+        setImage(img, item.thumb_url + "?size=128");
+        li.append(img, `${item.path.split("/").pop()}${item.caption ? " — " + item.caption : ""}`);
+      } else {
+        li.append(`${item.path.split("/").pop()} (${item.start}–${item.end}): `, el("q", { textContent: item.text }));
+      }
+      li.append(el("span", { className: "muted", textContent: ` score ${item.score.toFixed(4)}, cosine ${item.cosine.toFixed(3)}` }));
+      return li;
+    }));
+  } catch (err) { $("answer-section").hidden = true; showError(err); }
+}
+
+async function connect() {
+  try {
+    const health = await api("/api/health");
+    authRequired = health.auth;
+    $("key-row").hidden = !health.auth;
+    $("status").textContent = `${health.points} items · model ${health.model || "none"}`;
+    document.body.dataset.ready = "true";
+  } catch (err) { $("status").textContent = "server unreachable"; showError(err); }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("api-key").value = localStorage.getItem("mmretrieval-api-key") || "";
+  $("api-key").addEventListener("change", (e) => localStorage.setItem("mmretrieval-api-key", e.target.value));
+  $("search-form").addEventListener("submit", search);
+  $("ask-btn").addEventListener("click", ask);
+  $("upload").addEventListener("change", searchByImage);
+  connect();
+});
