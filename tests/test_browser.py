@@ -1,0 +1,169 @@
+"""End-to-end: drive the search page in headless Chromium against a live server on loopback.
+
+Needs Debian's ``chromium`` + ``chromium-driver`` (``.ci/run`` installs them) and ``selenium``.
+Screenshots go to ``$MMRETRIEVAL_SCREENSHOTS`` when set (else the test's tmp folder).
+"""
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from mmretrieval.indexing import Index
+from mmretrieval.ingest_text import add_texts
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-dev-shm-usage", "--window-size=1200,900")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    webdriver = pytest.importorskip("selenium.webdriver")
+    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+        pytest.skip("needs Debian's chromium and chromium-driver: apt-get install -y chromium chromium-driver")
+    from selenium.webdriver.chrome.service import Service
+
+    os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium Manager download anything
+    profile = tempfile.mkdtemp(prefix="mmretrieval-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def live_server(index, **settings):
+    """Start the app with uvicorn on a free loopback port in a thread; return (base url, stop)."""
+    import uvicorn
+
+    from mmretrieval.server import ServerSettings, create_app
+
+    server = uvicorn.Server(uvicorn.Config(create_app(index, ServerSettings(**settings)), host="127.0.0.1",
+                                           port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+
+    def stop():
+        server.should_exit = True
+        thread.join(10)
+
+    return f"http://127.0.0.1:{port}", stop
+
+
+def screenshot(driver, name):
+    folder = Path(os.environ.get("MMRETRIEVAL_SCREENSHOTS") or tempfile.gettempdir())
+    folder.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(folder / name))
+
+
+def wait_for(driver, css, count=1, timeout=30):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, timeout).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, css)) >= count)
+    return driver.find_elements(By.CSS_SELECTOR, css)
+
+
+def search(driver, base, query):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    if not driver.current_url.startswith(base):
+        driver.get(base + "/")
+    wait_for(driver, "body[data-ready=true]")
+    driver.execute_script("document.getElementById('results').replaceChildren()")
+    box = driver.find_element(By.ID, "q")
+    box.clear()
+    box.send_keys(query, Keys.ENTER)
+    return wait_for(driver, "#results .card")
+
+
+@pytest.fixture(scope="module")
+def trained_index(assets):
+    from mmretrieval import DEFAULT_MODEL, list_pretrained, load_model
+
+    if DEFAULT_MODEL not in list_pretrained():
+        pytest.skip(f"the default model's trained weights ({DEFAULT_MODEL}) are not in mmretrieval/pretrained/ yet")
+    with Index.open(path=":memory:", model=load_model()) as index:
+        index.add_images(assets, show_progress=False)
+        yield index
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("a rocket launching into the sky", "rocket.jpg"),
+    ("a cat lying on a couch", "cat.jpg"),
+    ("a cup of coffee", "coffee.jpg"),
+])
+def test_query_puts_the_right_image_first_then_similar(browser, trained_index, query, expected):
+    base, stop = live_server(trained_index)
+    try:
+        cards = search(browser, base, query)
+        assert len(cards) == 5
+        assert cards[0].get_attribute("data-name") == expected
+        scores = [float(c.text.split()[-1]) for c in cards]
+        assert scores == sorted(scores, reverse=True)
+        cards[0].click()
+        similar = wait_for(browser, "#similar .card", count=4)
+        names = [c.get_attribute("data-name") for c in similar]
+        assert len(names) == 4 and expected not in names
+        assert browser.find_element("id", "similar-title").text == f"Similar to {expected}"
+        screenshot(browser, f"search-{expected.split('.')[0]}.png")
+    finally:
+        stop()
+
+
+def test_page_flow_on_a_tiny_model_with_api_key_and_rag(browser, tiny_model, assets, tmp_path):
+    """The whole page works (grid, scores, similar, RAG sources, API key) whatever the model's quality."""
+    from selenium.webdriver.common.by import By
+
+    (tmp_path / "launch.md").write_text("# Launch\n\nThe rocket lifts off from the pad at dawn. " * 10)
+    with Index.open(path=":memory:", model=tiny_model) as index:
+        index.add_images(assets, show_progress=False)
+        add_texts(index, tmp_path, size=40, overlap=8, show_progress=False)
+        base, stop = live_server(index, api_key="s3cret")
+        try:
+            browser.get(base + "/")
+            browser.execute_script("localStorage.clear()")
+            browser.get(base + "/")
+            wait_for(browser, "body[data-ready=true]")
+            assert browser.find_element(By.ID, "key-row").is_displayed()
+            browser.find_element(By.ID, "q").send_keys("a rocket")
+            browser.find_element(By.ID, "search-btn").click()
+            wait_for(browser, "#error:not([hidden])")
+            assert "401" in browser.find_element(By.ID, "error").text
+            key = browser.find_element(By.ID, "api-key")
+            key.send_keys("s3cret")
+            browser.execute_script("arguments[0].dispatchEvent(new Event('change'))", key)
+            cards = search(browser, base, "a rocket")
+            assert len(cards) == 5
+            # thumbnails load through the key (blob URLs), not as broken images
+            wait_for(browser, "#results img[src^='blob:']", count=5)
+            assert all(browser.execute_script("return arguments[0].naturalWidth", img) > 0
+                       for img in browser.find_elements(By.CSS_SELECTOR, "#results img"))
+            cards[2].click()
+            assert len(wait_for(browser, "#similar .card", count=4)) == 4
+            browser.find_element(By.ID, "ask-btn").click()
+            sources = wait_for(browser, "#sources li", count=3)
+            types = {s.get_attribute("data-type") for s in sources}
+            assert types == {"image", "text"}
+            assert "No generator is configured" in browser.find_element(By.ID, "answer").text
+            screenshot(browser, "page-tiny-model.png")
+        finally:
+            stop()
