@@ -1,0 +1,74 @@
+"""``mmretrieval search "query"`` / ``--image PATH``: nearest images (or texts) in the collection."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from .store_args import add_store_arguments, open_index
+
+_FILTER = re.compile(r"^([\w.\[\]-]+?)\s*(>=|<=|>|<|=)\s*(.*)$")
+_RANGE = {">=": "gte", "<=": "lte", ">": "gt", "<": "lt"}
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("search", help="search the collection by text or by image")
+    parser.add_argument("query", nargs="?", help="a text query, e.g. \"a dog on the beach\"")
+    parser.add_argument("--image", default=None, metavar="PATH", help="find images similar to this one")
+    parser.add_argument("--limit", type=int, default=10, help="number of hits (default: 10)")
+    parser.add_argument("--filter", action="append", default=[], metavar="FIELD=VALUE",
+                        help="payload filter, repeatable (all must hold): width>=800, path=/a/b.jpg, caption=...")
+    parser.add_argument("--kinds", default="image", help="vectors to search: image, text or image,text (default: image)")
+    parser.add_argument("--dim", type=int, default=None,
+                        help="coarse-to-fine: prefetch on this Matryoshka dim (the collection's small dim, e.g. 64), rerank on full")
+    parser.add_argument("--json", action="store_true", help="print hits as JSON lines")
+    add_store_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    if (args.query is None) == (args.image is None):
+        raise ValueError("give a text query or --image PATH (one of them)")
+    with open_index(args) as index:
+        if not index.store.exists():
+            raise ValueError(f"collection {args.collection!r} at {index.store.location} does not exist; "
+                             "run `mmretrieval index PATH...` first")
+        hits = index.search(text=args.query, image=args.image, limit=args.limit, filter=parse_filters(args.filter),
+                            dim=args.dim, kinds=tuple(k.strip() for k in args.kinds.split(",")))
+    for rank, hit in enumerate(hits, 1):
+        if args.json:
+            print(json.dumps({"rank": rank, "id": hit.id, "score": round(hit.score, 6), "kind": hit.kind, **hit.payload}))
+        else:
+            label = hit.path or hit.payload.get("text", "")[:80]
+            caption = f"  ({hit.payload['caption']})" if hit.payload.get("caption") else ""
+            print(f"{rank:3d}. {hit.score:.4f}  {label}{caption}")
+    if not hits and not args.json:
+        print("no hits")
+    return 0
+
+
+def parse_filters(items) -> dict | None:
+    """``["width>=800", "kind=image"]`` -> ``{"width": {"gte": 800}, "kind": "image"}`` (values as JSON if they parse)."""
+    spec: dict = {}
+    for item in items:
+        match = _FILTER.match(item)
+        if not match:
+            raise ValueError(f"bad --filter {item!r}; write FIELD=VALUE or FIELD>=NUMBER (also >, <, <=)")
+        key, op, raw = match.groups()
+        value = _parse_value(raw)
+        if op == "=":
+            spec[key] = value
+        elif isinstance(value, (int, float)):
+            if not isinstance(spec.get(key), dict):
+                spec[key] = {}
+            spec[key][_RANGE[op]] = value
+        else:
+            raise ValueError(f"bad --filter {item!r}: {op} needs a number")
+    return spec or None
+
+
+def _parse_value(raw: str):
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw

@@ -1,0 +1,254 @@
+"""``Index``: incremental, crash-safe image indexing and search over a :class:`VectorStore`.
+
+Point ids derive from path + content hash, and each run reconciles the collection with the files
+on disk (write new/changed points first, then delete the stale ones), so a run killed at any
+moment and run again ends exactly where an uninterrupted run would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Optional, Sequence
+
+import torch
+from tqdm.auto import tqdm
+
+from ..encoding import batches, finish
+from ..images import MAX_IMAGE_PIXELS
+from ..store import IMAGE, SMALL, TEXT, Point, VectorStore, build_filter
+from .files import collect
+from .prepare import MAX_FILE_BYTES, Prepared, bounded_map, prepare
+from .results import Hit, IndexReport
+
+DEFAULT_SMALL_DIM = 64
+
+
+class Index:
+    """Images (and texts) in one Qdrant collection, embedded by one model."""
+
+    def __init__(self, store: VectorStore, model=None):
+        self.store = store
+        self._model = model
+
+    @classmethod
+    def open(cls, path=None, url=None, api_key=None, collection: str = "mmretrieval", model=None) -> "Index":
+        """Open (or create on first write) a collection: embedded at ``path`` (default folder) or at ``url``."""
+        return cls(VectorStore(path=path, url=url, api_key=api_key, collection=collection), model)
+
+    @property
+    def model(self):
+        """The model given, else the one recorded in the collection (if built in), else the default."""
+        if self._model is None:
+            from ..registry import list_models, load_model
+
+            info = self.store.info()
+            name = info.model if info and info.model in list_models() else None
+            try:
+                self._model = load_model(name)
+            except ValueError as err:
+                made_by = f" (it was made by {info.model!r})" if info else ""
+                raise ValueError(f"{err}. Pass the model for collection {self.store.collection!r}{made_by} "
+                                 "as model= (CLI: --model NAME_OR_FOLDER)") from None
+        return self._model
+
+    def ensure_collection(self):
+        """Create the collection for this model, or refuse if another model made it."""
+        model = self.model
+        return self.store.ensure_collection(
+            model.config.name, model.embed_dim, small_dim_for(model.embed_dim), model_fingerprint(model)
+        )
+
+    # ---- writing ------------------------------------------------------------------------------
+    def add_images(
+        self,
+        paths_or_globs,
+        captions: Optional[dict] = None,
+        batch_size: int = 32,
+        show_progress: bool = True,
+        num_workers: int = 2,
+        max_pixels: int = MAX_IMAGE_PIXELS,
+        max_bytes: int = MAX_FILE_BYTES,
+    ) -> IndexReport:
+        """Bring the collection in line with the images under ``paths_or_globs``.
+
+        New and changed files are encoded, files gone from disk are removed, unchanged files are
+        skipped without being read. Bad files are skipped and listed (with reasons) in the report.
+        ``captions`` maps paths to captions, stored in the payload and embedded as ``text`` vectors.
+        """
+        scope = collect(paths_or_globs)
+        info = self.ensure_collection()
+        captions = {os.path.abspath(os.path.expanduser(k)): v for k, v in captions.items()} if captions else None
+        report = IndexReport()
+
+        stored: dict[str, list] = {}
+        for record in self.store.scroll({"kind": IMAGE}):
+            path = record.payload.get("path", "")
+            if scope.covers(path):
+                stored.setdefault(path, []).append(record)
+        on_disk = set(scope.files)
+        gone = [r.id for path, records in stored.items() if path not in on_disk and not os.path.exists(path)
+                for r in records]
+        self.store.delete(gone)
+        report.removed += len(gone)
+
+        todo = []
+        for path in scope.files:
+            keep = _unchanged_record(path, stored.get(path, ()), captions)
+            if keep is None:
+                todo.append(path)
+            else:
+                report.unchanged += 1
+                self.store.delete(str(r.id) for r in stored[path] if r.id != keep.id)
+        known = frozenset(  # same content and caption stored under an older mtime: no need to decode
+            str(r.id) for path in todo for r in stored.get(path, ())
+            if captions is None or captions.get(path) == r.payload.get("caption")
+        )
+
+        def prep(path):
+            return prepare(path, self.model.trunk.preprocess, known, max_pixels, max_bytes)
+
+        bar = tqdm(total=len(todo), desc="indexing", unit="img", disable=not show_progress)
+        pending: list[Prepared] = []
+        for item in bounded_map(prep, todo, workers=num_workers, ahead=2 * batch_size):
+            bar.update(1)
+            if item.error is not None:
+                report.skipped.append((item.path, item.error))
+                self._replace(item.path, None, stored)
+            elif item.pixels is None:  # same content already stored (only touched): refresh mtime
+                self.store.set_payload(item.id, {"mtime": item.mtime, "size": item.size})
+                self._replace(item.path, item.id, stored)
+                report.unchanged += 1
+            else:
+                pending.append(item)
+                if len(pending) == batch_size:
+                    self._write_batch(pending, captions, stored, report, info.small_dim)
+                    pending = []
+        self._write_batch(pending, captions, stored, report, info.small_dim)
+        bar.close()
+        return report
+
+    def _write_batch(self, items: list[Prepared], captions, stored, report: IndexReport, small_dim: int) -> None:
+        if not items:
+            return
+        model = self.model
+        vectors = model.embed_pixels(torch.stack([item.pixels for item in items])).float().cpu()
+        full = finish(vectors, normalize_embeddings=True, truncate_dim=None, convert_to_numpy=True)
+        small = finish(vectors, normalize_embeddings=True, truncate_dim=small_dim, convert_to_numpy=True)
+        texts = {i: captions[item.path] for i, item in enumerate(items) if captions and captions.get(item.path)}
+        text_vectors = dict(zip(texts, model.encode_text(list(texts.values()), task="retrieval.passage"))) if texts else {}
+        points = []
+        for i, item in enumerate(items):
+            payload = {"kind": IMAGE, "path": item.path, "hash": item.hash, "size": item.size,
+                       "width": item.width, "height": item.height, "mtime": item.mtime}
+            named = {IMAGE: full[i], SMALL: small[i]}
+            if i in texts:
+                payload["caption"] = texts[i]
+                named[TEXT] = text_vectors[i]
+            points.append(Point(item.id, named, payload))
+        self.store.upsert(points)
+        for item in items:
+            if stored.get(item.path):
+                report.updated += 1
+            else:
+                report.added += 1
+            self._replace(item.path, item.id, stored)
+
+    def _replace(self, path: str, keep_id: Optional[str], stored) -> None:
+        """Delete the points stored for ``path`` other than ``keep_id`` (after the new one is written)."""
+        self.store.delete(str(r.id) for r in stored.get(path, ()) if str(r.id) != keep_id)
+
+    # ---- reading ------------------------------------------------------------------------------
+    def search(
+        self,
+        text: Optional[str] = None,
+        image=None,
+        limit: int = 10,
+        filter=None,
+        dim: Optional[int] = None,
+        kinds: Sequence[str] = (IMAGE,),
+        vector=None,
+    ) -> list[Hit]:
+        """Best matches for a text query, an image (path, bytes or PIL) or a ready ``vector``.
+
+        ``kinds`` picks the vectors searched: ``image`` (photos) and/or ``text`` (passages and captions).
+        ``dim`` (the collection's small dim, 64 by default) prefetches on the Matryoshka prefix and
+        reranks on the full vector. ``filter`` is a dict on payload fields (see ``store.build_filter``).
+        """
+        if sum(x is not None for x in (text, image, vector)) != 1:
+            raise ValueError("give exactly one of text=, image= or vector=")
+        if vector is None:
+            vector = (self.model.encode_text(text, task="retrieval.query") if text is not None
+                      else self.model.encode_image(image))
+        return self._query(vector, limit, filter, dim, kinds)
+
+    def similar(self, point_id: str, limit: int = 10, filter=None, kinds: Optional[Sequence[str]] = None) -> list[Hit]:
+        """Points nearest to a stored point (itself excluded), by its own vector."""
+        from qdrant_client import models
+
+        records = self.store.retrieve([point_id], with_vectors=True)
+        if not records:
+            raise KeyError(f"no point {point_id!r} in collection {self.store.collection!r}")
+        vectors = records[0].vector
+        name = IMAGE if IMAGE in vectors else TEXT
+        exclude = models.Filter(must_not=[models.HasIdCondition(has_id=[point_id])])
+        flt = build_filter(filter)
+        if flt is not None:
+            exclude.must = [flt]
+        return self._query(vectors[name], limit, exclude, None, kinds or (name,))
+
+    def _query(self, vector, limit, filter, dim, kinds) -> list[Hit]:
+        best: dict[str, Hit] = {}
+        for kind in kinds:
+            if kind not in (IMAGE, TEXT):
+                raise ValueError(f"unknown kind {kind!r}; use 'image' and/or 'text'")
+            for point in self.store.query(vector, using=kind, limit=limit, filter=filter, prefetch_dim=dim):
+                hit = Hit.from_point(point)
+                if hit.id not in best or hit.score > best[hit.id].score:
+                    best[hit.id] = hit
+        return sorted(best.values(), key=lambda h: -h.score)[:limit]
+
+    def get(self, point_id: str) -> Optional[Hit]:
+        records = self.store.retrieve([point_id]) if self.store.exists() else []
+        return Hit.from_point(records[0]) if records else None
+
+    def count(self, kind: Optional[str] = None) -> int:
+        return self.store.count({"kind": kind} if kind else None)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "Index":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def small_dim_for(dim: int) -> int:
+    """The coarse Matryoshka dim stored next to the full vector: 64, or half of a smaller model's."""
+    return min(DEFAULT_SMALL_DIM, max(1, dim // 2))
+
+
+def model_fingerprint(model) -> str:
+    """A short hash of the model's trained tensors: two adapters with one name don't share a collection."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.trainable_state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.float().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _unchanged_record(path: str, records, captions):
+    """The stored record still valid for ``path`` by size, mtime and caption (no need to read it)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    for record in records:
+        p = record.payload
+        if p.get("size") == stat.st_size and p.get("mtime") == stat.st_mtime and (
+            captions is None or captions.get(path) == p.get("caption")
+        ):
+            return record
+    return None

@@ -1,0 +1,75 @@
+"""Read, hash and decode image files on worker threads, a bounded number ahead of the encoder."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator, Optional
+
+from ..images import MAX_IMAGE_PIXELS, ImageLoadError, load_image
+from ..store import point_id
+
+MAX_FILE_BYTES = 256 * 2**20
+
+
+@dataclass
+class Prepared:
+    """One file, ready to encode (``pixels``), already stored (``pixels`` None), or bad (``error``)."""
+
+    path: str
+    size: int
+    mtime: float
+    hash: str = ""
+    id: str = ""
+    width: int = 0
+    height: int = 0
+    pixels: object = None
+    error: Optional[str] = None
+
+
+def prepare(
+    path: str,
+    preprocess: Callable,
+    known_ids: frozenset = frozenset(),
+    max_pixels: int = MAX_IMAGE_PIXELS,
+    max_bytes: int = MAX_FILE_BYTES,
+) -> Prepared:
+    """Stat, read and hash ``path``; decode and preprocess it unless its id is in ``known_ids``."""
+    try:
+        stat = os.stat(path)
+        item = Prepared(path, stat.st_size, stat.st_mtime)
+        if stat.st_size > max_bytes:
+            item.error = f"file is {stat.st_size / 2**20:.1f} MiB, over the limit of {max_bytes / 2**20:.0f} MiB"
+            return item
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as err:
+        return Prepared(path, 0, 0.0, error=f"cannot read the file ({err.strerror or err})")
+    item.hash = hashlib.sha256(data).hexdigest()
+    item.id = point_id(path, item.hash)
+    if item.id in known_ids:
+        return item
+    try:
+        image = load_image(data, max_pixels=max_pixels)
+    except ImageLoadError as err:
+        item.error = err.reason
+        return item
+    item.width, item.height = image.size
+    item.pixels = preprocess(image)
+    return item
+
+
+def bounded_map(fn: Callable, items: Iterable, workers: int, ahead: int) -> Iterator:
+    """``map(fn, items)`` in order on ``workers`` threads, never more than ``ahead`` results in flight."""
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        source = iter(items)
+        pending = deque(pool.submit(fn, item) for _, item in zip(range(max(1, ahead)), source))
+        while pending:
+            done = pending.popleft()
+            for item in source:
+                pending.append(pool.submit(fn, item))
+                break
+            yield done.result()

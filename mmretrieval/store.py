@@ -1,0 +1,317 @@
+"""One facade over Qdrant: an embedded collection on disk (default), ``:memory:``, or a server by URL.
+
+Schema: every point may hold the named vectors ``image`` and ``text`` (full dim, one joint space) and
+``small`` (a Matryoshka prefix of whichever it has, for coarse prefetch); a point fills the ones it has.
+Payload field ``kind`` says what the point is ("image" or "text"). The collection's metadata records
+the model that made it, and vectors from another model are refused.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Optional, Sequence, Union
+
+import numpy as np
+
+IMAGE, TEXT, SMALL = "image", "text", "small"  # named vectors
+FULL_VECTORS = (IMAGE, TEXT)
+DEFAULT_COLLECTION = "mmretrieval"
+# qdrant-client's local mode is exact brute force in Python: fine up to about this many points.
+LOCAL_MODE_COMFORT_LIMIT = 20_000
+_META_KEY = "mmretrieval"
+_ID_NAMESPACE = uuid.UUID("6f1c1d3e-5b0a-4c4e-9a53-2f4a9d1e7c10")
+
+
+class ModelMismatchError(ValueError):
+    """The collection was made by another model (or other dims); its vectors are not comparable."""
+
+
+class StoreLockedError(BlockingIOError):
+    """An embedded store folder is already open in another process."""
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    """What made a collection: model name, fingerprint of its trained weights, and dims."""
+
+    model: str
+    dim: int
+    small_dim: int
+    fingerprint: Optional[str] = None
+
+
+@dataclass
+class Point:
+    """One point to write: ``vectors`` maps vector names (image/text/small) to arrays."""
+
+    id: str
+    vectors: dict[str, Any]
+    payload: dict[str, Any]
+
+
+def default_store_path() -> Path:
+    """``$MMRETRIEVAL_HOME/qdrant``, else ``$XDG_DATA_HOME/mmretrieval/qdrant`` or ``~/.local/share/...``."""
+    home = os.environ.get("MMRETRIEVAL_HOME")
+    if home is None:
+        data = os.environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share")
+        home = os.path.join(data, "mmretrieval")
+    return Path(home, "qdrant")
+
+
+def point_id(*parts: str) -> str:
+    """A deterministic UUID from its parts (e.g. path + content hash): re-runs write the same ids."""
+    return str(uuid.uuid5(_ID_NAMESPACE, "\0".join(parts)))
+
+
+class VectorStore:
+    """Qdrant collection access: ``path`` (folder or ``":memory:"``) for embedded mode, or ``url``."""
+
+    def __init__(
+        self,
+        path: Union[str, os.PathLike, None] = None,
+        url: Optional[str] = None,
+        api_key: Optional[str] = None,
+        collection: str = DEFAULT_COLLECTION,
+    ):
+        from qdrant_client import QdrantClient
+
+        self.collection = collection
+        self.url = url
+        if url is not None:
+            if path is not None:
+                raise ValueError("give either path (embedded store) or url (Qdrant server), not both")
+            self.location = url
+            self.client = QdrantClient(url=url, api_key=api_key)
+        elif str(path) == ":memory:":
+            self.location = ":memory:"
+            self.client = QdrantClient(location=":memory:")
+        else:
+            folder = Path(path).expanduser() if path is not None else default_store_path()
+            self.location = str(folder)
+            self.client = _open_embedded(folder)
+        self._info: Optional[CollectionInfo] = None
+        self._warned_size = False
+
+    @property
+    def is_local(self) -> bool:
+        """True for embedded (in-process, brute-force) mode."""
+        return self.url is None
+
+    # ---- collection -------------------------------------------------------------------------
+    def exists(self) -> bool:
+        return self.client.collection_exists(self.collection)
+
+    def info(self) -> Optional[CollectionInfo]:
+        """What made the collection, or None if it does not exist (or was not made by mmretrieval)."""
+        if self._info is None and self.exists():
+            meta = (self.client.get_collection(self.collection).config.metadata or {}).get(_META_KEY)
+            self._info = CollectionInfo(**meta) if meta else None
+        return self._info
+
+    def ensure_collection(
+        self, model_name: str, dim: int, small_dim: int, fingerprint: Optional[str] = None
+    ) -> CollectionInfo:
+        """Create the collection for this model, or check that the existing one was made by it."""
+        from qdrant_client import models
+
+        wanted = CollectionInfo(model=model_name, dim=int(dim), small_dim=int(small_dim), fingerprint=fingerprint)
+        if not 0 < wanted.small_dim <= wanted.dim:
+            raise ValueError(f"small_dim must be in 1..{dim}, got {small_dim}")
+        if not self.exists():
+            params = {name: models.VectorParams(size=wanted.dim, distance=models.Distance.COSINE) for name in FULL_VECTORS}
+            params[SMALL] = models.VectorParams(size=wanted.small_dim, distance=models.Distance.COSINE)
+            self.client.create_collection(
+                self.collection, vectors_config=params, metadata={_META_KEY: asdict(wanted)}
+            )
+            if not self.is_local:  # embedded mode has no payload indexes (and warns if asked)
+                for name in ("kind", "path"):
+                    self.client.create_payload_index(self.collection, name, models.PayloadSchemaType.KEYWORD)
+            self._info = wanted
+            return wanted
+        have = self.info()
+        if have is None:
+            raise ModelMismatchError(
+                f"collection {self.collection!r} at {self.location} was not made by mmretrieval (no model "
+                "recorded); choose another collection name (--collection)"
+            )
+        same_fingerprint = None in (have.fingerprint, wanted.fingerprint) or have.fingerprint == wanted.fingerprint
+        if (have.model, have.dim, have.small_dim) != (wanted.model, wanted.dim, wanted.small_dim) or not same_fingerprint:
+            raise ModelMismatchError(
+                f"collection {self.collection!r} at {self.location} holds vectors of model {have.model!r} "
+                f"({have.dim}-d, small {have.small_dim}-d, weights {have.fingerprint or '?'}), but this model is "
+                f"{wanted.model!r} ({wanted.dim}-d, small {wanted.small_dim}-d, weights {wanted.fingerprint or '?'}); "
+                "their vectors are not comparable. Use the same model (--model), another collection "
+                "(--collection), or delete this collection to re-index"
+            )
+        return have
+
+    def drop(self) -> None:
+        """Delete the whole collection."""
+        self.client.delete_collection(self.collection)
+        self._info = None
+
+    # ---- points -----------------------------------------------------------------------------
+    def upsert(self, points: Sequence[Point]) -> None:
+        from qdrant_client import models
+
+        if not points:
+            return
+        info = self.info()
+        if info is None:
+            raise ValueError(f"collection {self.collection!r} does not exist yet; call ensure_collection first")
+        _check_dims(points, info)
+        self.client.upsert(
+            self.collection,
+            [
+                models.PointStruct(
+                    id=p.id, payload=p.payload, vector={k: np.asarray(v, dtype=np.float32).tolist() for k, v in p.vectors.items()}
+                )
+                for p in points
+            ],
+            wait=True,
+        )
+        self.warn_if_large()
+
+    def delete(self, ids: Iterable[str]) -> None:
+        from qdrant_client import models
+
+        ids = list(ids)
+        if ids:
+            self.client.delete(self.collection, models.PointIdsList(points=ids), wait=True)
+
+    def set_payload(self, point_id_: str, payload: dict[str, Any]) -> None:
+        """Merge ``payload`` into one point's payload."""
+        self.client.set_payload(self.collection, payload=payload, points=[point_id_], wait=True)
+
+    def retrieve(self, ids: Sequence[str], with_vectors: bool = False) -> list:
+        return self.client.retrieve(self.collection, list(ids), with_payload=True, with_vectors=with_vectors)
+
+    def scroll(self, filter=None, with_vectors: bool = False, batch_size: int = 1000) -> Iterator:
+        """Every point matching ``filter`` (a dict, see :func:`build_filter`, or a Qdrant Filter)."""
+        offset = None
+        while True:
+            records, offset = self.client.scroll(
+                self.collection, scroll_filter=build_filter(filter), limit=batch_size, offset=offset,
+                with_payload=True, with_vectors=with_vectors,
+            )
+            yield from records
+            if offset is None:
+                return
+
+    def count(self, filter=None) -> int:
+        if not self.exists():
+            return 0
+        return self.client.count(self.collection, count_filter=build_filter(filter), exact=True).count
+
+    def query(
+        self,
+        vector,
+        using: str = IMAGE,
+        limit: int = 10,
+        filter=None,
+        prefetch_dim: Optional[int] = None,
+        prefetch_limit: Optional[int] = None,
+    ) -> list:
+        """Nearest points to ``vector`` (normalised, full dim) by cosine on the named vector ``using``.
+
+        ``prefetch_dim`` (the collection's small dim) runs the coarse-to-fine path: prefetch
+        ``prefetch_limit`` candidates on the small Matryoshka vector, rerank them on the full one.
+        """
+        from qdrant_client import models
+
+        info = self.info()
+        if info is None:
+            return []
+        query = np.asarray(vector, dtype=np.float32).ravel()
+        if query.shape[0] != info.dim:
+            raise ModelMismatchError(f"query vector is {query.shape[0]}-d but collection {self.collection!r} is {info.dim}-d")
+        flt = build_filter(filter)
+        prefetch = None
+        if prefetch_dim is not None and prefetch_dim != info.dim:
+            if prefetch_dim != info.small_dim:
+                raise ValueError(
+                    f"collection {self.collection!r} stores a {info.small_dim}-d coarse vector; use dim="
+                    f"{info.small_dim} for coarse-to-fine search or dim={info.dim} (or none) for full search"
+                )
+            small = query[: info.small_dim] / max(float(np.linalg.norm(query[: info.small_dim])), 1e-12)
+            prefetch = models.Prefetch(
+                query=small.tolist(), using=SMALL, filter=flt, limit=prefetch_limit or max(100, 10 * limit)
+            )
+        self.warn_if_large()
+        return self.client.query_points(
+            self.collection, query=query.tolist(), using=using, prefetch=prefetch, query_filter=flt,
+            limit=limit, with_payload=True,
+        ).points
+
+    def warn_if_large(self) -> None:
+        """Tell the user once when an embedded collection has outgrown brute-force search."""
+        if self.is_local and not self._warned_size and self.count() > LOCAL_MODE_COMFORT_LIMIT:
+            self._warned_size = True
+            warnings.warn(
+                f"the embedded Qdrant store at {self.location} holds more than {LOCAL_MODE_COMFORT_LIMIT:,} points; "
+                "embedded mode searches by exact brute force in Python and slows down from here on. Run a Qdrant "
+                "server and pass --url (see docs/SCALING.md, which also shows how to migrate this collection)",
+                stacklevel=3,
+            )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> "VectorStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def build_filter(spec):
+    """A Qdrant Filter from a dict: ``{"field": value}`` matches a value, ``{"field": [a, b]}`` any of them,
+    ``{"field": {"gte": 1, "lt": 5}}`` a range. A Qdrant ``Filter`` (or None) passes through."""
+    from qdrant_client import models
+
+    if spec is None or isinstance(spec, models.Filter):
+        return spec
+    if not isinstance(spec, dict):
+        raise ValueError(f"filter must be a dict of payload field -> value, list or range, got {type(spec).__name__}")
+    conditions = []
+    for key, value in spec.items():
+        if isinstance(value, dict):
+            unknown = set(value) - {"gt", "gte", "lt", "lte"}
+            if unknown:
+                raise ValueError(f"filter on {key!r}: unknown range keys {sorted(unknown)}; use gt, gte, lt, lte")
+            conditions.append(models.FieldCondition(key=key, range=models.Range(**value)))
+        elif isinstance(value, (list, tuple, set)):
+            conditions.append(models.FieldCondition(key=key, match=models.MatchAny(any=list(value))))
+        else:
+            conditions.append(models.FieldCondition(key=key, match=models.MatchValue(value=value)))
+    return models.Filter(must=conditions)
+
+
+def _open_embedded(folder: Path):
+    from qdrant_client import QdrantClient
+
+    try:
+        return QdrantClient(path=str(folder))
+    except RuntimeError as err:
+        if "already accessed" not in str(err):
+            raise
+        raise StoreLockedError(
+            f"the embedded Qdrant store {folder} is open in another process (it holds the lock "
+            f"{folder / '.lock'}); wait for that process to finish, or run a Qdrant server and use --url "
+            "for concurrent access"
+        ) from None
+
+
+def _check_dims(points: Sequence[Point], info: CollectionInfo) -> None:
+    for p in points:
+        for name, vec in p.vectors.items():
+            want = info.small_dim if name == SMALL else info.dim
+            if name not in (*FULL_VECTORS, SMALL):
+                raise ValueError(f"unknown vector name {name!r}; use {IMAGE!r}, {TEXT!r} or {SMALL!r}")
+            if len(vec) != want:
+                raise ModelMismatchError(f"vector {name!r} of point {p.id} is {len(vec)}-d; the collection wants {want}-d")
+
