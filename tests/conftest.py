@@ -56,3 +56,24 @@ def tiny_model(tiny_model_config):
 
     torch.manual_seed(0)
     return MMRetrievalModel(tiny_model_config, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def caption_pairs_csv(tmp_path_factory) -> Path:
+    """``pairs.csv`` (image,caption) for 8 tiny coloured photos, 2 captions each, plus one corrupt JPEG."""
+    import numpy as np
+    from PIL import Image
+
+    folder = tmp_path_factory.mktemp("pairs")
+    rng = np.random.default_rng(0)
+    colours = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (30, 40, 220), "yellow": (230, 220, 20),
+               "black": (10, 10, 10), "white": (245, 245, 245), "purple": (140, 30, 160), "orange": (250, 140, 0)}
+    rows = ["image,caption"]
+    for name, rgb in colours.items():
+        pixels = np.clip(rng.normal(rgb, 25, size=(48, 64, 3)), 0, 255).astype(np.uint8)
+        Image.fromarray(pixels).save(folder / f"{name}.jpg")
+        rows += [f"{name}.jpg,a {name} square", f"{name}.jpg,something {name}"]
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    rows.append("broken.jpg,a broken photo")
+    (folder / "pairs.csv").write_text("\n".join(rows) + "\n")
+    return folder / "pairs.csv"

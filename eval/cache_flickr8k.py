@@ -1,0 +1,46 @@
+"""Fill the feature cache for Flickr8k (train/dev/test + multilingual dev) and report images/s and captions/s.
+
+    python eval/cache_flickr8k.py [--models e5-small-lite0 minilm-l6-lite0] [--data /work/shared/data/flickr8k]
+
+A second run reads everything from the cache (and says so).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import time
+from pathlib import Path
+
+from mmretrieval import load_model
+from mmretrieval.train.cache import image_features, text_embeddings
+from mmretrieval.train.data import load_pairs
+from mmretrieval.train.features import CAPTION_TASK
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--models", nargs="+", default=["e5-small-lite0", "minilm-l6-lite0"])
+    parser.add_argument("--data", default="/work/shared/data/flickr8k")
+    args = parser.parse_args()
+    splits = {s: load_pairs(args.data, split=s) for s in ("train", "dev", "test")}
+    with open(Path(args.data) / "multilingual_dev.tsv", newline="", encoding="utf-8") as handle:
+        multilingual = [row["caption"] for row in csv.DictReader(handle, delimiter="\t")]
+    images = [p for pairs in splits.values() for p in pairs.images]
+    captions = [c for pairs in splits.values() for c in pairs.captions] + multilingual
+    for name in args.models:
+        model = load_model(name, pretrained=False)
+        start = time.perf_counter()
+        feats = image_features(model, images, show_progress_bar=True)
+        image_s = time.perf_counter() - start
+        start = time.perf_counter()
+        text_embeddings(model, captions, task=CAPTION_TASK, show_progress_bar=True)
+        text_s = time.perf_counter() - start
+        print(json.dumps({"model": name, "images": len(images), "failed": len(feats.failed),
+                          "images_per_s": round(len(images) / image_s, 1), "captions": len(captions),
+                          "captions_per_s": round(len(captions) / text_s, 1)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

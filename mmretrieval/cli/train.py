@@ -1,0 +1,67 @@
+"""``mmretrieval train``: train a vision adapter on image-caption pairs (features cached on disk)."""
+
+from __future__ import annotations
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "train", help="train the vision adapter on image-caption pairs",
+        description="Train the adapter of a named model on image-caption pairs. DATA is a Flickr8k-style folder "
+        "or token file, a COCO/Karpathy JSON, a .csv/.tsv/.jsonl with image,caption columns, or a folder of "
+        "images with sidecar .txt captions. Unreadable images are skipped and listed.",
+    )
+    parser.add_argument("data", help="training pairs (see above)")
+    parser.add_argument("--model", default="e5-small-lite0",
+                        help="architecture to train: a built-in name or a model config .json (default: %(default)s)")
+    parser.add_argument("--split", default=None, help="split of DATA to train on (e.g. train)")
+    parser.add_argument("--dev", default=None, help="dev pairs (default: DATA's 'dev' split when --split is given)")
+    parser.add_argument("--dev-split", default="dev", help="split of the dev data (default: %(default)s)")
+    parser.add_argument("--images", default=None, help="folder that relative image paths resolve against")
+    parser.add_argument("--out", default="runs/train", help="output folder: log.jsonl, checkpoint.pt, best/")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
+    parser.add_argument("--epochs", type=int, help="passes over the captions")
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--weight-decay", type=float)
+    parser.add_argument("--loss", choices=("infonce", "siglip"))
+    parser.add_argument("--no-matryoshka", dest="matryoshka", action="store_false", default=None,
+                        help="train on the full dimension only")
+    parser.add_argument("--no-center", dest="center_text", action="store_false", default=None,
+                        help="do not subtract the caption mean from text vectors")
+    parser.add_argument("--dropout", type=float, help="input feature dropout (overrides the model config)")
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--cache", default=None, help="feature cache folder (default: ~/.cache/mmretrieval/features)")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import dataclasses
+    import json
+    from pathlib import Path
+
+    from ..config import ModelConfig
+    from ..model import MMRetrievalModel
+    from ..registry import get_model_config
+    from ..train.data import load_pairs
+    from ..train.loop import TrainConfig, train
+
+    config = ModelConfig.load(Path(args.model)) if args.model.endswith(".json") else get_model_config(args.model)
+    if args.dropout is not None:
+        config = dataclasses.replace(config, adapter=dataclasses.replace(config.adapter, input_dropout=args.dropout))
+    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
+                 if getattr(args, f.name, None) is not None}
+    recipe = TrainConfig(**overrides)
+    train_pairs = load_pairs(args.data, split=args.split, images=args.images)
+    dev_pairs = None
+    if args.dev or args.split:
+        dev_pairs = load_pairs(args.dev or args.data, split=args.dev_split, images=args.images)
+    print(f"training {config.name}: {len(train_pairs)} captions of {len(train_pairs.images)} images"
+          + (f", dev {len(dev_pairs)} captions" if dev_pairs else ""))
+    model = MMRetrievalModel(config)
+    result = train(model, train_pairs, dev_pairs, recipe, out_dir=args.out, resume=args.resume,
+                   cache_root=Path(args.cache) if args.cache else None, show_progress_bar=True)
+    for path, reason in result.skipped.items():
+        print(f"skipped {path}: {reason}")
+    print(f"best epoch {result.best_epoch + 1}: {json.dumps({k: round(v, 2) for k, v in result.best_metrics.items()})}")
+    print(f"saved {Path(args.out) / 'best'} (load it with load_model({str(Path(args.out) / 'best')!r}))")
+    return 0

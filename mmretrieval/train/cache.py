@@ -1,0 +1,279 @@
+"""On-disk cache of frozen-tower outputs: each image and each text is encoded once, ever.
+
+Both towers are frozen, so what they return for an input never changes. Training reads
+its features from here every epoch, and so can evaluation.
+
+API
+---
+``image_features(model, images, grid=False, ...) -> ImageFeatures``
+    Trunk features of image files (paths or raw bytes) for ``model`` (an ``MMRetrievalModel``):
+    ``.pooled`` ``(N, C)`` float32, ``.grid`` ``(N, H*W, C)`` float16 when ``grid=True``
+    (attention pooling), ``.failed`` ``{index: reason}`` for files that could not be read
+    (their rows are zero; ``.kept`` lists the good indices). Bad files never stop the run.
+``text_embeddings(model, texts, task="retrieval.passage", ...) -> Tensor``
+    ``(N, D)`` float32, L2-normalised text-tower embeddings (before the model's ``JointSpace``)
+    for an ``MMRetrievalModel`` or a bare ``TextTower``, with ``task``'s prefix applied.
+
+Keys: an image entry is keyed by the trunk (its config, a checksum of its weights, and its
+preprocessing) and the SHA-1 of the file's bytes, so a renamed file still hits and an edited
+one does not. A text entry is keyed by the text tower (config + weights checksum), the prompt
+prefix and the text. Entries live in append-only safetensors shards under
+``<root>/<images|grids|texts>/<tower key>/``, written atomically every few batches, so an
+interrupted pass keeps what it had done. ``root`` defaults to ``cache_dir("features")``
+(``MMRETRIEVAL_CACHE`` moves it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+from tqdm.auto import tqdm
+
+from ..encoding import batches
+from ..images import ImageLoadError
+from ..paths import cache_dir
+
+SHARD_ROWS = 2048  # rows per shard file: a crash loses at most this much work
+
+
+@dataclass
+class ImageFeatures:
+    """Trunk outputs for a list of images, in input order."""
+
+    pooled: torch.Tensor
+    grid: Optional[torch.Tensor] = None
+    failed: dict = field(default_factory=dict)  # input index -> reason
+
+    @property
+    def kept(self) -> list[int]:
+        return [i for i in range(len(self.pooled)) if i not in self.failed]
+
+
+# ---- public API --------------------------------------------------------------------------
+def image_features(
+    model,
+    images: Sequence,
+    grid: bool = False,
+    batch_size: int = 64,
+    num_workers: int = 2,
+    show_progress_bar: Optional[bool] = None,
+    root: Optional[Path] = None,
+) -> ImageFeatures:
+    """Cached trunk features of ``images`` (paths or bytes); see the module docstring."""
+    root = Path(root) if root is not None else cache_dir("features")
+    key = trunk_key(model.trunk)
+    pooled_store = ShardStore(root / "images" / key)
+    grid_store = ShardStore(root / "grids" / key) if grid else None
+    failed: dict[int, str] = {}
+    digests: list[Optional[bytes]] = []
+    for i, image in enumerate(images):
+        try:
+            digests.append(_content_digest(image))
+        except ImageLoadError as err:
+            failed[i] = err.reason
+            digests.append(None)
+    stores = [s for s in (pooled_store, grid_store) if s is not None]
+    todo = [i for i, d in enumerate(digests) if d is not None and not all(d in s for s in stores)]
+    if todo:
+        _encode_images(model, images, digests, todo, pooled_store, grid_store, batch_size, num_workers,
+                       show_progress_bar, failed)
+    good = [i for i in range(len(digests)) if i not in failed]
+    out = ImageFeatures(pooled=torch.zeros(len(digests), model.trunk.output_dim), failed=failed)
+    if good:
+        out.pooled[good] = pooled_store.read([digests[i] for i in good]).float()
+        if grid_store is not None:
+            rows = grid_store.read([digests[i] for i in good])
+            out.grid = torch.zeros(len(digests), *rows.shape[1:], dtype=rows.dtype)
+            out.grid[good] = rows
+    return out
+
+
+def text_embeddings(
+    model,
+    texts: Sequence[str],
+    task: Optional[str] = "retrieval.passage",
+    prompt: Optional[str] = None,
+    batch_size: int = 64,
+    show_progress_bar: Optional[bool] = None,
+    root: Optional[Path] = None,
+) -> torch.Tensor:
+    """Cached, normalised text-tower embeddings of ``texts``; see the module docstring."""
+    tower = getattr(model, "text_tower", model)
+    prefix = prompt if prompt is not None else tower.prompt_for(task)
+    root = Path(root) if root is not None else cache_dir("features")
+    store = ShardStore(root / "texts" / text_key(tower))
+    digests = [hashlib.sha1((prefix + "\0" + t).encode()).digest() for t in texts]
+    unique = {d: t for d, t in zip(digests, texts) if d not in store}
+    if unique:
+        todo = list(unique.items())
+        show = show_progress_bar if show_progress_bar is not None else len(todo) > 4 * batch_size
+        chunks = list(batches(range(len(todo)), SHARD_ROWS))
+        with tqdm(total=len(todo), desc="caption embeddings", unit="text", disable=not show) as bar:
+            for chunk in chunks:
+                vectors = tower.encode([todo[i][1] for i in chunk], prompt=prefix, task=task,
+                                       batch_size=batch_size, convert_to_tensor=True, show_progress_bar=False)
+                store.write([todo[i][0] for i in chunk], vectors)
+                bar.update(len(chunk))
+    return store.read(digests).float() if digests else torch.empty(0, tower.dim)
+
+
+# ---- keys --------------------------------------------------------------------------------
+def weights_checksum(module: torch.nn.Module) -> str:
+    """A cheap fingerprint of a module's weights (shapes, sums and leading values of every tensor)."""
+    digest = hashlib.sha1()
+    for name, tensor in sorted(module.state_dict().items()):
+        flat = tensor.detach().float().flatten().cpu()
+        digest.update(f"{name}{tuple(tensor.shape)}{float(flat.double().sum()):.6e}".encode())
+        digest.update(flat[:64].numpy().tobytes())
+    return digest.hexdigest()
+
+
+def trunk_key(trunk) -> str:
+    """Cache key of an image trunk: its class, weights and preprocessing."""
+    return _short_hash(type(trunk).__name__, weights_checksum(trunk), repr(trunk.preprocess))
+
+
+def text_key(tower) -> str:
+    """Cache key of a text tower: its config (model, pooling, length) and weights."""
+    config = json.dumps(
+        {"model": tower.config.model, "pooling": tower.pooling, "max_length": tower.max_length,
+         "task_adapters": tower.config.task_adapters},
+        sort_keys=True,
+    )
+    return _short_hash(config, weights_checksum(tower.model))
+
+
+def _short_hash(*parts: str) -> str:
+    return hashlib.sha1("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def _content_digest(image) -> bytes:
+    if isinstance(image, (bytes, bytearray)):
+        return hashlib.sha1(image).digest()
+    try:
+        return hashlib.sha1(Path(image).read_bytes()).digest()
+    except FileNotFoundError:
+        raise ImageLoadError(str(image), "no such file; check the path") from None
+    except IsADirectoryError:
+        raise ImageLoadError(str(image), "is a folder, not an image file") from None
+    except (TypeError, AttributeError):
+        raise ImageLoadError(repr(image)[:80], "the feature cache takes file paths or raw bytes") from None
+
+
+# ---- encoding ----------------------------------------------------------------------------
+def _encode_images(model, images, digests, todo, pooled_store, grid_store, batch_size, num_workers, show, failed):
+    show = show if show is not None else len(todo) > 4 * batch_size
+    pending: dict[bytes, tuple] = {}  # digest -> (pooled, grid); flushed every SHARD_ROWS rows
+
+    def flush():
+        if pending:
+            keys = list(pending)
+            pooled_store.write(keys, torch.stack([pending[k][0] for k in keys]))
+            if grid_store is not None:
+                grid_store.write(keys, torch.stack([pending[k][1] for k in keys]))
+            pending.clear()
+
+    with tqdm(total=len(todo), desc="image features", unit="img", disable=not show) as bar:
+        for idx, pixels, errors in _load_batches(model, [images[i] for i in todo], batch_size, num_workers):
+            failed.update({todo[j]: reason for j, reason in errors.items()})
+            if idx:
+                with torch.inference_mode():
+                    out = model.trunk(pixels.to(model.device), return_grid=grid_store is not None)
+                pooled, grid = out if grid_store is not None else (out, None)
+                for row, j in enumerate(idx):
+                    pending[digests[todo[j]]] = (
+                        pooled[row].float().cpu(),
+                        None if grid is None else grid[row].half().cpu(),
+                    )
+            bar.update(len(idx) + len(errors))
+            if len(pending) >= SHARD_ROWS:
+                flush()
+        flush()
+
+
+def _load_batches(model, items: list, batch_size: int, num_workers: int):
+    """Yield ``(indices, pixels, {index: reason})`` per batch, decoding one batch ahead on threads."""
+
+    def load(item):
+        try:
+            return model.preprocess(item)
+        except ImageLoadError as err:
+            return err
+
+    def collect(start, futures):
+        results = [f.result() for f in futures]
+        idx = [start + k for k, r in enumerate(results) if not isinstance(r, ImageLoadError)]
+        errors = {start + k: r.reason for k, r in enumerate(results) if isinstance(r, ImageLoadError)}
+        pixels = torch.stack([r for r in results if not isinstance(r, ImageLoadError)]) if idx else None
+        return idx, pixels, errors
+
+    with ThreadPoolExecutor(max(1, num_workers)) as pool:
+        pending = None
+        for chunk in batches(range(len(items)), batch_size):
+            futures = (chunk[0], [pool.submit(load, items[i]) for i in chunk])
+            if pending is not None:
+                yield collect(*pending)
+            pending = futures
+        if pending is not None:
+            yield collect(*pending)
+
+
+# ---- storage -----------------------------------------------------------------------------
+class ShardStore:
+    """Rows keyed by 20-byte digests, in append-only safetensors shards inside one folder."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self._index: Optional[dict[bytes, tuple[Path, int]]] = None
+
+    @property
+    def index(self) -> dict[bytes, tuple[Path, int]]:
+        if self._index is None:
+            self._index = {}
+            for shard in sorted(self.folder.glob("*.safetensors")):
+                with safe_open(str(shard), framework="pt") as f:
+                    for row, digest in enumerate(f.get_tensor("digests").numpy()):
+                        self._index[digest.tobytes()] = (shard, row)
+        return self._index
+
+    def __contains__(self, digest: bytes) -> bool:
+        return digest in self.index
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def write(self, digests: list[bytes], rows: torch.Tensor) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f"{uuid.uuid4().hex}.safetensors"
+        tmp = self.folder / f".{name}.tmp"
+        keys = torch.frombuffer(bytearray(b"".join(digests)), dtype=torch.uint8).view(len(digests), -1)
+        save_file({"digests": keys, "rows": rows.contiguous()}, str(tmp))
+        os.replace(tmp, self.folder / name)
+        for row, digest in enumerate(digests):
+            self.index[digest] = (self.folder / name, row)
+
+    def read(self, digests: list[bytes]) -> torch.Tensor:
+        """Rows for ``digests`` in order (each must be present)."""
+        by_shard: dict[Path, list[tuple[int, int]]] = {}
+        for out_row, digest in enumerate(digests):
+            shard, row = self.index[digest]
+            by_shard.setdefault(shard, []).append((out_row, row))
+        out = None
+        for shard, pairs in by_shard.items():
+            with safe_open(str(shard), framework="pt") as f:
+                rows = f.get_tensor("rows")
+            if out is None:
+                out = torch.empty(len(digests), *rows.shape[1:], dtype=rows.dtype)
+            out_idx, src_idx = zip(*pairs)
+            out[list(out_idx)] = rows[list(src_idx)]
+        return out
