@@ -95,6 +95,7 @@ class VectorStore:
             self.client = _open_embedded(folder)
         self._info: Optional[CollectionInfo] = None
         self._warned_size = False
+        self._size_checked = False  # queries check the size once; writes after every batch
 
     @property
     def is_local(self) -> bool:
@@ -241,7 +242,9 @@ class VectorStore:
             prefetch = models.Prefetch(
                 query=small.tolist(), using=SMALL, filter=flt, limit=prefetch_limit or max(100, 10 * limit)
             )
-        self.warn_if_large()
+        if not self._size_checked:
+            self._size_checked = True
+            self.warn_if_large()
         return self.client.query_points(
             self.collection, query=query.tolist(), using=using, prefetch=prefetch, query_filter=flt,
             limit=limit, with_payload=True,

@@ -78,3 +78,16 @@ def test_matryoshka_prefetch_finds_the_same_top_hits_as_full_search():
         assert coarse == full
     with pytest.raises(ValueError, match="stores a 16-d coarse vector"):
         store.query(queries[0], prefetch_dim=8)
+
+
+def test_migration_to_another_backend_keeps_the_model_record():
+    """docs/SCALING.md's route from the embedded store to a server: qdrant-client's migrate."""
+    source = VectorStore(":memory:")
+    source.ensure_collection("model-a", 8, 4, fingerprint="abc")
+    source.upsert(_points(_unit(np.random.default_rng(2).normal(size=(3, 8))), 4))
+    target = VectorStore(":memory:")
+    source.client.migrate(target.client, collection_names=[source.collection])
+    assert target.count() == 3
+    assert target.ensure_collection("model-a", 8, 4, fingerprint="abc").model == "model-a"
+    with pytest.raises(ModelMismatchError):
+        target.ensure_collection("model-b", 8, 4)
