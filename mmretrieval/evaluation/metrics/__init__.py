@@ -1,0 +1,1 @@
+"""Metrics: one module per task, each with ``evaluate(...) -> dict`` on embeddings (never on models)."""

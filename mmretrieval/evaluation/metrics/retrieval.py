@@ -1,0 +1,46 @@
+"""Image<->text retrieval: R@k both ways, several captions per image counted CLIP-style.
+
+text->image: each caption is a query; it hits if one of its images is in the top k.
+image->text: each image is a query; it hits if any one of its captions is in the top k.
+With ``languages``, each language is scored on its own captions and the top-level numbers are the mean
+over languages.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+
+from .ranking import hit_rates, percent, positives_mask
+
+KS = (1, 5, 10)
+
+
+def evaluate(image_emb: np.ndarray, text_emb: np.ndarray, text_images: list[list[int]], ks: Sequence[int] = KS,
+             languages: Optional[list[str]] = None, directions=("text_to_image", "image_to_text")) -> dict:
+    """Metrics as percentages: ``text_to_image_R@k``, ``image_to_text_R@k`` and ``mean_recall``."""
+    scores = np.asarray(text_emb, dtype=np.float32) @ np.asarray(image_emb, dtype=np.float32).T
+    positives = positives_mask(text_images, scores.shape[1])
+    if languages is None:
+        return _recalls(scores, positives, ks, directions)
+    languages = np.asarray(languages)
+    per_language = {lang: _recalls(scores[languages == lang], positives[languages == lang], ks, directions)
+                    for lang in sorted(set(languages.tolist()))}
+    metrics = {key: round(float(np.mean([m[key] for m in per_language.values()])), 4)
+               for key in next(iter(per_language.values()))}
+    for lang, values in per_language.items():
+        metrics.update({f"{lang}/{key}": value for key, value in values.items()})
+    return metrics
+
+
+def _recalls(scores: np.ndarray, positives: np.ndarray, ks, directions) -> dict:
+    metrics = {}
+    if "text_to_image" in directions:
+        metrics.update({f"text_to_image_R@{k}": percent(h) for k, h in hit_rates(scores, positives, ks).items()})
+    if "image_to_text" in directions:
+        captioned = positives.any(axis=0)  # images without a caption (in this language) are not queries
+        hits = hit_rates(scores.T[captioned], positives.T[captioned], ks)
+        metrics.update({f"image_to_text_R@{k}": percent(h) for k, h in hits.items()})
+    metrics["mean_recall"] = round(float(np.mean(list(metrics.values()))), 4)
+    return metrics

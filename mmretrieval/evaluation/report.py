@@ -1,0 +1,123 @@
+"""Many result JSONs -> ``report.md`` (models side by side), ``report.csv`` (every number) and PNG plots."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Optional
+
+# Columns of the markdown table per task; the CSV holds every metric at every dimension.
+HEADLINE = {
+    "retrieval": ["text_to_image_R@1", "text_to_image_R@5", "text_to_image_R@10",
+                  "image_to_text_R@1", "image_to_text_R@5", "image_to_text_R@10"],
+    "zeroshot_classification": ["top1", "top5", "mean_per_class_recall"],
+    "vqa": ["acc@1", "acc@5", "qa_text/acc@1", "qa_text/acc@5", "image/acc@1", "question/acc@1"],
+    "question_retrieval": ["text_to_image_R@1", "text_to_image_R@5", "text_to_image_R@10"],
+}
+PER_LANGUAGE = ["text_to_image_R@1", "text_to_image_R@5", "image_to_text_R@1"]
+SWEEP_METRIC = {"retrieval": "text_to_image_R@5", "zeroshot_classification": "top1", "vqa": "acc@1",
+                "question_retrieval": "text_to_image_R@5"}
+
+
+def load_results(results_dir) -> list[dict]:
+    files = sorted(Path(results_dir).expanduser().glob("*.json"))
+    if not files:
+        raise FileNotFoundError(f"no result JSONs in {results_dir}; run `mmretrieval eval` with --out first")
+    return [json.loads(f.read_text()) for f in files]
+
+
+def build_report(results_dir, out_dir: Optional[str] = None) -> list[Path]:
+    """Write ``report.md``, ``report.csv`` and ``plots/*.png`` into ``out_dir`` (default: results' parent)."""
+    results = load_results(results_dir)
+    out = Path(out_dir) if out_dir else Path(results_dir).expanduser().resolve().parent
+    out.mkdir(parents=True, exist_ok=True)
+    written = [write_csv(results, out / "report.csv")]
+    plots = write_plots(results, out / "plots")
+    (out / "report.md").write_text(markdown(results, [p.relative_to(out) for p in plots]))
+    return [out / "report.md", *written, *plots]
+
+
+def models_of(results: list[dict]) -> list[str]:
+    return sorted({r["model"] for r in results})
+
+
+def markdown(results: list[dict], plots: list[Path]) -> str:
+    models = models_of(results)
+    index = {(r["model"], r["dataset"], r["task"]): r for r in results}
+    lines = ["# Evaluation report", "", "Numbers are percentages at the full embedding dimension; "
+             "every run's JSON is in `results/`, every metric at every Matryoshka dimension in `report.csv`.",
+             "", "| dataset | task | metric | " + " | ".join(models) + " |",
+             "|---|---|---|" + "---:|" * len(models)]
+    for dataset, task in sorted({(r["dataset"], r["task"]) for r in results}):
+        for metric in _headline(task, [index[k] for k in index if k[1:] == (dataset, task)]):
+            cells = [index.get((m, dataset, task), {}).get("metrics", {}).get(metric) for m in models]
+            if all(c is None for c in cells):
+                continue
+            best = max(c for c in cells if c is not None)
+            shown = ["" if c is None else (f"**{c:.1f}**" if c == best else f"{c:.1f}") for c in cells]
+            lines.append(f"| {dataset} | {task} | {metric} | " + " | ".join(shown) + " |")
+    lines += ["", "## Runs", "", "| model | dataset | task | data | dim | encode s | total s |",
+              "|---|---|---|---|---:|---:|---:|"]
+    for r in sorted(results, key=lambda r: (r["model"], r["dataset"], r["task"])):
+        info = ", ".join(f"{k}={v}" for k, v in r["dataset_info"].items() if k != "description")
+        lines.append(f"| {r['model']} | {r['dataset']} | {r['task']} | {info} | {r['embed_dim']} | "
+                     f"{r['wall_time_s']['encode']} | {r['wall_time_s']['total']} |")
+    total = sum(r["wall_time_s"]["total"] for r in results)
+    lines += ["", f"Sum of run wall times: {total:.0f} s over {len(results)} runs.", "", "## Models", ""]
+    for model in models:
+        spec = next(r["model_spec"] for r in results if r["model"] == model)
+        lines.append(f"- **{model}**: `{json.dumps(spec)}`")
+    if plots:
+        lines += ["", "## Matryoshka sweeps", ""] + [f"![{p.stem}]({p.as_posix()})" for p in plots]
+    versions = results[0].get("versions", {})
+    lines += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()), ""]
+    return "\n".join(lines)
+
+
+def _headline(task: str, runs: list[dict]) -> list[str]:
+    metrics = list(HEADLINE.get(task, []))
+    languages = sorted({k.split("/")[0] for r in runs for k in r["metrics"] if "/" in k and "_R@" in k})
+    metrics += [f"{lang}/{m}" for lang in languages for m in PER_LANGUAGE]
+    return metrics or sorted({k for r in runs for k in r["metrics"]})
+
+
+def write_csv(results: list[dict], path: Path) -> Path:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["model", "dataset", "task", "language", "dim", "metric", "value"])
+        for r in sorted(results, key=lambda r: (r["model"], r["dataset"], r["task"])):
+            for dim, metrics in r["metrics_by_dim"].items():
+                for metric, value in metrics.items():
+                    writer.writerow([r["model"], r["dataset"], r["task"], r["language"], dim, metric, value])
+    return path
+
+
+def write_plots(results: list[dict], folder: Path) -> list[Path]:
+    """One PNG per dataset x task: the sweep metric against the embedding dimension, one line per model."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for dataset, task in sorted({(r["dataset"], r["task"]) for r in results}):
+        metric = SWEEP_METRIC.get(task)
+        runs = [r for r in results if (r["dataset"], r["task"]) == (dataset, task)]
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        for r in sorted(runs, key=lambda r: r["model"]):
+            dims = sorted(int(d) for d in r["metrics_by_dim"])
+            ax.plot(dims, [r["metrics_by_dim"][str(d)].get(metric) for d in dims], marker="o", label=r["model"])
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("embedding dimension (Matryoshka truncation)")
+        ax.set_ylabel(f"{metric} (%)")
+        ax.set_title(f"{dataset} / {task}")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        path = folder / f"{dataset}__{task}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written

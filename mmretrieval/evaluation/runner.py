@@ -1,0 +1,121 @@
+"""Run model x dataset x task and write one self-describing JSON per run; a suite file lists many runs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional, Sequence
+
+from . import tasks
+from .datasets import dataset_config, load_dataset, tasks_for
+from .models import ModelSpec
+
+logger = logging.getLogger(__name__)
+
+SWEEP_DIMS = (32, 64, 128, 256)  # Matryoshka sweep; the full dimension is always added
+
+
+def evaluate(spec: ModelSpec, dataset: str, task: str, data_root: Optional[str] = None,
+             dims: Optional[Sequence[int]] = None, out_dir: Optional[str] = None, model=None, data=None,
+             dataset_args: Optional[dict] = None) -> dict:
+    """Evaluate one model on one dataset and task; return the result and write it under ``out_dir``.
+
+    ``model`` / ``data`` reuse an already loaded model or dataset (a suite loads each once).
+    """
+    started = time.perf_counter()
+    config = dataset_config(dataset)
+    data = data if data is not None else load_dataset(dataset, data_root, **(dataset_args or {}))
+    if task not in tasks_for(data):
+        raise ValueError(f"dataset {dataset!r} supports tasks {tasks_for(data)}, not {task!r}")
+    model = model if model is not None else spec.load()
+    loaded = time.perf_counter()
+    embeddings = tasks.embed(task, model, data, spec.text_task)
+    encoded = time.perf_counter()
+    full = embeddings["image"].shape[1]
+    dims = sorted({d for d in (dims or SWEEP_DIMS) if d < full} | {full})
+    by_dim = {str(d): tasks.score(task, embeddings, data, d) for d in dims}
+    result = {
+        "dataset": config["name"],
+        "model": spec.title,
+        "task": task,
+        "language": ",".join(sorted(set(data.languages))) if getattr(data, "languages", None)
+        else config.get("language", "unknown"),
+        "metrics": by_dim[str(full)],
+        "metrics_by_dim": by_dim,
+        "embed_dim": full,
+        "dims": dims,
+        "dataset_info": {"description": config.get("description", ""), **tasks.describe(data)},
+        "model_spec": spec.describe(),
+        "wall_time_s": {"load": round(loaded - started, 2), "encode": round(encoded - loaded, 2),
+                        "total": round(time.perf_counter() - started, 2)},
+        "versions": versions(),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    if out_dir:
+        write_result(result, out_dir)
+    return result
+
+
+def write_result(result: dict, out_dir) -> Path:
+    path = Path(out_dir) / f"{result['model']}__{result['dataset']}__{result['task']}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+    return path
+
+
+def run_suite(suite_file, data_root: Optional[str] = None, out_dir: Optional[str] = None,
+              models: Optional[Sequence[str]] = None) -> list[dict]:
+    """Run every model x (dataset, task) of a suite file; relative paths in it resolve against its folder.
+
+    ``{"data_root": ..., "out": ..., "dims": [...], "models": [ModelSpec fields...],
+    "datasets": {"name": {"tasks": [...], "args": {...}}}}``; ``models`` keeps only those labels.
+    """
+    suite_file = Path(suite_file).expanduser()
+    suite = json.loads(suite_file.read_text())
+    base = suite_file.parent
+    data_root = data_root or (str(base / suite["data_root"]) if suite.get("data_root") else None)
+    out_dir = out_dir or str(base / suite.get("out", "results"))
+    specs = [ModelSpec.from_dict(_resolve(m, base)) for m in suite["models"]]
+    unknown = set(models or ()) - {s.title for s in specs}
+    if unknown:
+        raise ValueError(f"suite {suite_file} has no models {sorted(unknown)}; it has {[s.title for s in specs]}")
+    results = []
+    for spec in specs:
+        if models and spec.title not in models:
+            continue
+        model = spec.load()
+        for dataset, entry in suite["datasets"].items():
+            data = load_dataset(dataset, data_root, **entry.get("args", {}))
+            for task in entry["tasks"]:
+                logger.warning("evaluating %s on %s / %s", spec.title, dataset, task)
+                result = evaluate(spec, dataset, task, dims=suite.get("dims"), out_dir=out_dir, model=model,
+                                  data=data)
+                results.append(result)
+    return results
+
+
+def _resolve(model: dict, base: Path) -> dict:
+    """Make a suite's relative checkpoint/config paths relative to the suite file."""
+    model = dict(model)
+    for key in ("pretrained", "config"):
+        value = model.get(key)
+        if isinstance(value, str) and ("/" in value or value.endswith((".pt", ".json"))) and not Path(value).is_absolute():
+            model[key] = str((base / value).resolve())
+    return model
+
+
+def versions() -> dict:
+    from importlib import metadata
+
+    found = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count()}
+    for package in ("mmretrieval", "torch", "open_clip_torch", "transformers", "numpy"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            pass
+    return found

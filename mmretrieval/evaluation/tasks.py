@@ -1,0 +1,74 @@
+"""Each task in two steps: ``embed`` (model + data -> arrays, the slow part, done once) and ``score``
+(arrays -> metrics, cheap, repeated for every Matryoshka dimension)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .datasets import ClassificationData, RetrievalData, VQAData
+from .features import encode_images, encode_texts, truncate
+from .metrics import retrieval, vqa, zeroshot_classification
+
+QA_TEXT_LIMIT = 20_000  # most "question + answer" texts to embed for the qa_text VQA method
+
+
+def embed(task: str, model, data, text_task: str) -> dict[str, np.ndarray]:
+    if task == "question_retrieval":
+        data = data.question_retrieval()
+    if task in ("retrieval", "question_retrieval"):
+        return {"image": encode_images(model, data.images), "text": encode_texts(model, data.texts, text_task)}
+    if task == "zeroshot_classification":
+        prompts = [template.format(name) for name in data.classnames for template in data.templates]
+        return {"image": encode_images(model, data.images), "prompt": encode_texts(model, prompts, text_task)}
+    if task == "vqa":
+        questions, rows = np.unique(np.asarray(data.questions, dtype=object), return_inverse=True)
+        out = {
+            "image": encode_images(model, data.images),
+            "question": encode_texts(model, list(questions), text_task)[rows],
+            "answer": encode_texts(model, data.answer_space, text_task),
+            "qa_rows": rows,
+        }
+        if len(questions) * len(data.answer_space) <= QA_TEXT_LIMIT:
+            texts = [f"{q} {a}" for q in questions for a in data.answer_space]
+            out["qa"] = encode_texts(model, texts, text_task).reshape(len(questions), len(data.answer_space), -1)
+        return out
+    raise ValueError(f"unknown task {task!r}")
+
+
+def score(task: str, emb: dict[str, np.ndarray], data, dim: int) -> dict:
+    """Metrics with every embedding cut to its first ``dim`` coordinates (Matryoshka) and re-normalised."""
+    cut = {key: value if key == "qa_rows" else truncate(value, dim) for key, value in emb.items()}
+    if task == "retrieval":
+        return retrieval.evaluate(cut["image"], cut["text"], data.text_images, languages=data.languages)
+    if task == "question_retrieval":
+        return retrieval.evaluate(cut["image"], cut["text"], data.question_retrieval().text_images,
+                                  directions=("text_to_image",))
+    if task == "zeroshot_classification":
+        classes = zeroshot_classification.class_embeddings(cut["prompt"], len(data.classnames))
+        return zeroshot_classification.evaluate(cut["image"], classes, data.labels)
+    if task == "vqa":
+        metrics = {}
+        for method in vqa.METHODS:
+            if method == "qa_text" and "qa" not in cut:
+                continue
+            scores = vqa.answer_scores(method, cut["image"], data.question_images, cut["answer"], cut["question"],
+                                       cut.get("qa"), cut["qa_rows"])
+            found = vqa.evaluate(scores, data.answers)
+            if method == vqa.METHODS[0]:
+                metrics.update(found)
+            metrics.update({f"{method}/{key}": value for key, value in found.items()})
+        return metrics
+    raise ValueError(f"unknown task {task!r}")
+
+
+def describe(data) -> dict:
+    """Sizes that say what was evaluated (and any subsampling)."""
+    sizes = {"images": len(data.images)}
+    if isinstance(data, RetrievalData):
+        sizes["texts"] = len(data.texts)
+    elif isinstance(data, ClassificationData):
+        sizes.update(classes=len(data.classnames), templates=len(data.templates))
+    elif isinstance(data, VQAData):
+        sizes.update(questions=len(data.questions), distinct_questions=len(set(data.questions)),
+                     answers=len(data.answer_space))
+    return {**sizes, **data.info}
