@@ -5,20 +5,18 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable
 
 SIDECAR_SUFFIXES = (".txt", ".caption")
 PATH_COLUMNS = ("path", "image", "file", "filename")
 CAPTION_COLUMNS = ("caption", "text", "description")
 
 
-def load_captions(image_paths: Iterable[str], csv_path: Optional[str] = None) -> dict[str, str]:
-    """Absolute image path -> caption, for the images that have one.
+def sidecar_captions(image_paths: Iterable[str]) -> dict[str, str]:
+    """Absolute image path -> caption, for the images that have a sidecar.
 
     A sidecar is a UTF-8 file with the image's name and ``.txt`` or ``.caption`` in place of its
-    suffix. A CSV needs a header with a path column (path/image/file/filename) and a caption column
-    (caption/text/description); relative paths are taken from the CSV's folder. The CSV wins over
-    sidecars.
+    suffix (``cat.jpg`` -> ``cat.txt``); blank sidecars are ignored.
     """
     captions = {}
     for image in image_paths:
@@ -30,13 +28,15 @@ def load_captions(image_paths: Iterable[str], csv_path: Optional[str] = None) ->
                 if text:
                     captions[image] = text
                     break
-    if csv_path is not None:
-        captions.update(read_caption_csv(csv_path))
     return captions
 
 
 def read_caption_csv(csv_path) -> dict[str, str]:
-    """Read a ``path,caption`` CSV into absolute path -> caption (blank captions are dropped)."""
+    """Read a CSV into absolute image path -> caption (blank captions are dropped).
+
+    It needs a header with a path column (path/image/file/filename) and a caption column
+    (caption/text/description); relative paths are taken from the CSV's folder.
+    """
     csv_path = Path(csv_path)
     with open(csv_path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)

@@ -139,3 +139,21 @@ def _walk_documents(folder: str):
             if suffix.lower() == ".txt" and stem in stems_with_images:
                 continue  # a caption sidecar
             yield os.path.join(root, name)
+
+
+def split_inputs(inputs) -> tuple[list[str], list[str]]:
+    """``(image inputs, text inputs)`` for ``mmretrieval index``.
+
+    A text file, or a glob ending in a text suffix (``docs/*.md``), goes to text only; other
+    files and globs to images only; a folder to both (each side picks its own files from it).
+    """
+    images, texts = [], []
+    for item in map(os.fspath, inputs):
+        if os.path.isdir(item):
+            images.append(item)
+            texts.append(item)
+        elif is_text_document(item):
+            texts.append(item)
+        else:
+            images.append(item)
+    return images, texts

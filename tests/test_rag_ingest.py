@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from mmretrieval.captions import load_captions, read_caption_csv
+from mmretrieval.captions import read_caption_csv, sidecar_captions
 from mmretrieval.indexing import Index
 from mmretrieval.ingest_text import add_texts, collect_documents
 from mmretrieval.rag import retrieve
@@ -75,11 +75,10 @@ def test_captions_from_sidecars_and_csv(tmp_path, assets):
     cat = folder / "cat.jpg"
     cat.write_bytes((assets / "cat.jpg").read_bytes())
     (folder / "cat.txt").write_text("a cat on a sofa\n")
-    assert load_captions([str(cat)]) == {str(cat): "a cat on a sofa"}
+    assert sidecar_captions([str(cat), images[1]]) == {str(cat): "a cat on a sofa"}
     table = tmp_path / "captions.csv"
     table.write_text(f"Image,Caption\nimgs/cat.jpg,a sleepy cat\n{images[1]},a rocket launch\nimgs/x.jpg,\n")
     assert read_caption_csv(table) == {str(cat): "a sleepy cat", images[1]: "a rocket launch"}
-    assert load_captions([str(cat)], csv_path=table)[str(cat)] == "a sleepy cat"  # the CSV wins
     (tmp_path / "bad.csv").write_text("name,label\na,b\n")
     with pytest.raises(ValueError, match="needs a header"):
         read_caption_csv(tmp_path / "bad.csv")

@@ -10,10 +10,16 @@ from .store_args import add_store_arguments, open_index
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("index", help="index images (folders, files, globs) into Qdrant, incrementally")
-    parser.add_argument("paths", nargs="+", help="image files, folders (recursive) or quoted glob patterns")
-    parser.add_argument("--captions", default=None, metavar="FILE.json",
-                        help="a JSON object {image path: caption}; relative paths are read from the file's folder")
+    parser = subparsers.add_parser("index", help="index images and text documents into Qdrant, incrementally")
+    parser.add_argument("paths", nargs="+",
+                        help="image files, text documents (.txt, .md), folders (recursive) or quoted glob patterns")
+    parser.add_argument("--captions", default=None, metavar="FILE.json|FILE.csv",
+                        help="a JSON object {image path: caption} or a CSV with path,caption columns; relative paths "
+                             "are read from the file's folder. Sidecars (cat.jpg + cat.txt) are read too")
+    parser.add_argument("--passage-tokens", type=int, default=None,
+                        help="text documents: passage size in tokens of the text model (default: 200)")
+    parser.add_argument("--passage-overlap", type=int, default=None,
+                        help="text documents: tokens shared by neighbouring passages (default: 40)")
     parser.add_argument("--batch-size", type=int, default=32, help="images per encoder batch (default: 32)")
     parser.add_argument("--workers", type=int, default=2, help="threads that read and decode images (default: 2)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -22,13 +28,28 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    captions = load_captions(args.captions) if args.captions else None
+    from ..captions import read_caption_csv, sidecar_captions
+    from ..indexing.files import collect
+    from ..ingest_text import add_texts, split_inputs
+
+    images, texts = split_inputs(args.paths)
+    captions = sidecar_captions(collect(images).files) if images else {}
+    if args.captions:
+        captions.update(read_caption_csv(args.captions) if args.captions.lower().endswith(".csv")
+                        else load_captions(args.captions))
+    reports = []
     with open_index(args) as index:
-        report = index.add_images(args.paths, captions=captions, batch_size=args.batch_size,
-                                  show_progress=not args.no_progress, num_workers=args.workers)
-        print(report.summary())
+        if images:
+            reports.append(index.add_images(images, captions=captions or None, batch_size=args.batch_size,
+                                            show_progress=not args.no_progress, num_workers=args.workers))
+            print(reports[-1].summary())
+        if texts:  # text documents become passages (mmretrieval/ingest_text.py)
+            reports.append(add_texts(index, texts, size=args.passage_tokens, overlap=args.passage_overlap,
+                                     batch_size=args.batch_size, show_progress=not args.no_progress))
+            print("documents: " + reports[-1].summary())
         print(f"{index.count()} points in collection {index.store.collection!r} at {index.store.location}")
-    return 1 if report.skipped and not (report.added or report.updated or report.unchanged) else 0
+    done = sum(r.added + r.updated + r.unchanged for r in reports)
+    return 1 if any(r.skipped for r in reports) and not done else 0
 
 
 def load_captions(path: str) -> dict:
