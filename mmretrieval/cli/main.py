@@ -8,7 +8,7 @@ import logging
 import sys
 
 # Each module defines ``register(subparsers)``, which adds its parser with ``func=run``.
-COMMANDS = ("demo", "index", "search", "rag", "serve")
+COMMANDS = ("demo", "index", "search", "train", "eval", "rag", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
