@@ -10,7 +10,6 @@ files gone from disk removed.
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import os
 from typing import Optional
@@ -19,7 +18,7 @@ from tqdm.auto import tqdm
 
 from .encoding import finish
 from .indexing import IndexReport
-from .indexing.files import Scope, image_extensions, is_glob
+from .indexing.files import Scope, collect, image_extensions
 from .rag.passages import TEXT_SUFFIXES, is_markdown, read_document, split_passages
 from .store import SMALL, TEXT, Point, point_id
 
@@ -36,24 +35,12 @@ def collect_documents(inputs) -> Scope:
     In a folder, a ``.txt`` beside an image of the same name (``cat.jpg`` + ``cat.txt``) is that
     image's caption sidecar, not a document.
     """
-    if isinstance(inputs, (str, os.PathLike)):
-        inputs = [inputs]
-    scope, found = Scope(), set()
-    for item in map(os.fspath, inputs):
-        item = os.path.abspath(os.path.expanduser(item))
-        if is_glob(item):
-            scope.patterns.append(item)
-            found.update(p for p in glob.glob(item, recursive=True) if os.path.isfile(p) and is_text_document(p))
-        elif os.path.isdir(item):
-            scope.folders.append(os.path.join(item, ""))
-            found.update(_walk_documents(item))
-        elif os.path.isfile(item):
-            if not is_text_document(item):
-                raise ValueError(f"{item}: not a text document (supported: {', '.join(sorted(TEXT_SUFFIXES))})")
-            scope.exact.add(item)
-            found.add(item)
-        else:
-            raise FileNotFoundError(f"{item} does not exist; give text files, folders or glob patterns")
+    scope = collect(inputs)  # the same inputs, scope and covers() test as for images
+    for item in scope.exact:
+        if not is_text_document(item):
+            raise ValueError(f"{item}: not a text document (supported: {', '.join(sorted(TEXT_SUFFIXES))})")
+    found = {path for path in scope.files if is_text_document(path)}  # named files and glob matches
+    found.update(path for folder in scope.folders for path in _walk_documents(folder))
     scope.files = sorted(found)
     return scope
 
