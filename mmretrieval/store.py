@@ -239,9 +239,10 @@ class VectorStore:
                     f"{info.small_dim} for coarse-to-fine search or dim={info.dim} (or none) for full search"
                 )
             small = query[: info.small_dim] / max(float(np.linalg.norm(query[: info.small_dim])), 1e-12)
-            prefetch = models.Prefetch(
-                query=small.tolist(), using=SMALL, filter=flt, limit=prefetch_limit or max(100, 10 * limit)
-            )
+            prefetch_limit = prefetch_limit or max(100, 10 * limit)
+            if self.is_local:
+                return self._rerank_locally(query, small, using, limit, flt, prefetch_limit)
+            prefetch = models.Prefetch(query=small.tolist(), using=SMALL, filter=flt, limit=prefetch_limit)
         if not self._size_checked:
             self._size_checked = True
             self.warn_if_large()
@@ -249,6 +250,26 @@ class VectorStore:
             self.collection, query=query.tolist(), using=using, prefetch=prefetch, query_filter=flt,
             limit=limit, with_payload=True,
         ).points
+
+    def _rerank_locally(self, query, small, using, limit, flt, prefetch_limit) -> list:
+        """Coarse-to-fine for the embedded store: prefetch on ``small``, rerank the candidates in numpy.
+
+        Local mode runs a prefetch query's rerank as a has-id filter checked point by point over the
+        whole collection, slower than the full search it should save; this gives the same scores.
+        """
+        from qdrant_client import models
+
+        candidates = self.client.query_points(
+            self.collection, query=small.tolist(), using=SMALL, query_filter=flt, limit=prefetch_limit, with_payload=False
+        ).points
+        records = [r for r in self.client.retrieve(self.collection, [c.id for c in candidates], with_payload=True,
+                                                   with_vectors=[using]) if using in (r.vector or {})]
+        if not records:
+            return []
+        scores = np.asarray([r.vector[using] for r in records], dtype=np.float32) @ (query / np.linalg.norm(query))
+        best = np.argsort(-scores, kind="stable")[:limit]
+        return [models.ScoredPoint(id=records[i].id, version=0, score=float(scores[i]), payload=records[i].payload)
+                for i in best]
 
     def warn_if_large(self) -> None:
         """Tell the user once when an embedded collection has outgrown brute-force search."""
