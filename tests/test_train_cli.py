@@ -1,0 +1,24 @@
+"""``mmretrieval train`` end to end on a tiny model config and a CSV with one corrupt image."""
+
+import argparse
+
+from mmretrieval import load_model
+from mmretrieval.cli import train as train_cli
+
+
+def test_train_command_reports_skipped_images_and_saves_a_loadable_model(
+    tiny_model_config, caption_pairs_csv, tmp_path, capsys
+):
+    config = tmp_path / "tiny.json"
+    tiny_model_config.save(config)
+    parser = argparse.ArgumentParser()
+    train_cli.register(parser.add_subparsers())
+    args = parser.parse_args(["train", str(caption_pairs_csv), "--model", str(config), "--dev", str(caption_pairs_csv),
+                              "--epochs", "2", "--batch-size", "8", "--dropout", "0.1",
+                              "--out", str(tmp_path / "run"), "--cache", str(tmp_path / "cache")])
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "skipped" in out and "broken.jpg" in out and "best epoch" in out
+    model = load_model(str(tmp_path / "run" / "best"), device="cpu")
+    assert model.config.adapter.input_dropout == 0.1
+    assert model.encode_image(str(caption_pairs_csv.parent / "red.jpg")).shape == (32,)
