@@ -20,6 +20,7 @@ def retrieve(
     weights: Optional[Mapping[str, float]] = None,
     k: int = RRF_K,
     filter=None,
+    query_vector=None,
 ) -> ContextBundle:
     """Retrieve the best images and passages for ``question`` from ``index`` as one fused ranking.
 
@@ -28,13 +29,14 @@ def retrieve(
     adds up). Each modality contributes its top ``pool`` candidates (a larger pool steadies ``zscore``
     fusion); the fused top ``limit`` are kept, at most ``max_images`` of them images (a
     vision-language model reads only a few). ``weights`` scales a modality, e.g. ``{"text": 0.5}``.
+    ``query_vector`` skips embedding when the caller already has the question's query vector.
     """
     question = question.strip() if isinstance(question, str) else question
     if not question:
         raise ValueError("the question is empty; ask something")
     if limit < 1 or max_images < 0 or pool < 1:
         raise ValueError(f"need limit >= 1, max_images >= 0 and pool >= 1 (got {limit}, {max_images}, {pool})")
-    query = index.model.encode_text(question, task="retrieval.query")  # one query vector for both modalities
+    query = query_vector if query_vector is not None else embed_question(index.model, question)
     rankings = {kind: index.search(vector=query, limit=max(pool, limit), filter=filter, kinds=(kind,))
                 for kind in MODALITIES}
     items, images = [], 0
@@ -47,6 +49,11 @@ def retrieve(
         if len(items) == limit:
             break
     return ContextBundle(question, items, describe(method, k), build_prompt(question, items))
+
+
+def embed_question(model, question: str):
+    """The one query vector searched against both modalities."""
+    return model.encode_text(question, task="retrieval.query")
 
 
 def _item(fused) -> ContextItem:

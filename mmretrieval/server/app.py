@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from ..images import ImageLoadError, load_image
 from ..rag.fusion import FUSION_METHODS
 from ..rag.generate import GenerationError, GeneratorConfig, generate
-from ..rag.retrieve import retrieve
+from ..rag.retrieve import embed_question, retrieve
 from .limits import BodySizeLimit
 
 STATIC = Path(__file__).parent / "static"
@@ -52,7 +52,10 @@ def create_app(index, settings: ServerSettings = ServerSettings()) -> FastAPI:
     """A FastAPI app over ``index`` (an :class:`mmretrieval.indexing.Index`)."""
     app = FastAPI(title="mmretrieval", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
-    lock = threading.Lock()  # the embedded Qdrant client and the model are used one request at a time
+    # One request at a time per resource: the model (its Rust tokenizer is not re-entrant) and the
+    # store (the embedded Qdrant client is plain Python). Two locks let one request encode while
+    # another queries, and keep item/thumbnail look-ups from waiting behind an encode.
+    model_lock, store_lock = threading.Lock(), threading.Lock()
     limit_q = Query(12, ge=1, le=settings.max_limit)
 
     def require_key(request: Request) -> None:
@@ -69,7 +72,7 @@ def create_app(index, settings: ServerSettings = ServerSettings()) -> FastAPI:
             uuid.UUID(point_id)
         except ValueError:
             raise HTTPException(404, f"no indexed item {point_id!r}") from None
-        with lock:
+        with store_lock:
             hit = index.get(point_id)
         if hit is None:
             raise HTTPException(404, f"no indexed item {point_id!r}")
@@ -96,7 +99,7 @@ def create_app(index, settings: ServerSettings = ServerSettings()) -> FastAPI:
 
     @app.get("/api/health")
     def health():
-        with lock:
+        with store_lock:
             count = index.count()
             info = index.store.info()
         return {"status": "ok", "points": count, "model": info.model if info else None,
@@ -106,8 +109,10 @@ def create_app(index, settings: ServerSettings = ServerSettings()) -> FastAPI:
     @app.get("/api/search", dependencies=api)
     def search_text(q: str = Query(..., min_length=1, max_length=2000), limit: int = limit_q,
                     kinds: str = Query("image", pattern="^(image|text)(,(image|text))?$")):
-        with lock:
-            hits = index.search(text=q, limit=limit, kinds=tuple(kinds.split(",")))
+        with model_lock:
+            vector = embed_question(index.model, q)
+        with store_lock:
+            hits = index.search(vector=vector, limit=limit, kinds=tuple(kinds.split(",")))
         return {"query": q, "hits": [_hit_json(h) for h in hits]}
 
     @app.post("/api/search/image", dependencies=api)
@@ -117,14 +122,16 @@ def create_app(index, settings: ServerSettings = ServerSettings()) -> FastAPI:
             image = load_image(data)
         except ImageLoadError as err:
             raise HTTPException(400, f"uploaded file {file.filename!r}: {err.reason}") from None
-        with lock:
-            hits = index.search(image=image, limit=limit)
+        with model_lock:
+            vector = index.model.encode_image(image)
+        with store_lock:
+            hits = index.search(vector=vector, limit=limit)
         return {"query": file.filename, "hits": [_hit_json(h) for h in hits]}
 
     @app.get("/api/similar/{point_id}", dependencies=api)
     def similar(point_id: str, limit: int = limit_q):
         source = point(point_id)
-        with lock:
+        with store_lock:
             hits = index.similar(point_id, limit=limit)
         return {"query": _hit_json(source), "hits": [_hit_json(h) for h in hits]}
 
@@ -152,9 +159,11 @@ def create_app(index, settings: ServerSettings = ServerSettings()) -> FastAPI:
         if body.method not in FUSION_METHODS:
             raise HTTPException(422, f"method must be one of {', '.join(FUSION_METHODS)}")
         try:
-            with lock:
+            with model_lock:
+                vector = embed_question(index.model, body.question)
+            with store_lock:
                 bundle = retrieve(index, body.question, limit=body.limit, max_images=body.max_images,
-                                  method=body.method)
+                                  method=body.method, query_vector=vector)
         except ValueError as err:
             raise HTTPException(422, str(err)) from None
         result = bundle.to_dict()
