@@ -25,7 +25,8 @@ from pydantic import BaseModel, Field
 from ..images import ImageLoadError, load_image
 from ..rag.fusion import FUSION_METHODS
 from ..rag.generate import GenerationError, GeneratorConfig, generate
-from ..rag.retrieve import embed_question, retrieve
+from ..rag.retrieve import retrieve
+from .batching import QueryBatcher
 from .limits import BodySizeLimit
 
 STATIC = Path(__file__).parent / "static"
@@ -52,10 +53,11 @@ def create_app(index, settings: ServerSettings = ServerSettings()) -> FastAPI:
     """A FastAPI app over ``index`` (an :class:`mmretrieval.indexing.Index`)."""
     app = FastAPI(title="mmretrieval", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
-    # One request at a time per resource: the model (its Rust tokenizer is not re-entrant) and the
-    # store (the embedded Qdrant client is plain Python). Two locks let one request encode while
-    # another queries, and keep item/thumbnail look-ups from waiting behind an encode.
-    model_lock, store_lock = threading.Lock(), threading.Lock()
+    # The store (the embedded Qdrant client is plain Python) and the image trunk serve one request
+    # at a time; text queries are encoded in shared batches by one worker. Look-ups of items and
+    # thumbnails never wait behind an encode.
+    image_lock, store_lock = threading.Lock(), threading.Lock()
+    embed_queries = QueryBatcher(lambda texts: index.model.encode_text(texts, task="retrieval.query"))
     limit_q = Query(12, ge=1, le=settings.max_limit)
 
     def require_key(request: Request) -> None:
@@ -109,8 +111,7 @@ def create_app(index, settings: ServerSettings = ServerSettings()) -> FastAPI:
     @app.get("/api/search", dependencies=api)
     def search_text(q: str = Query(..., min_length=1, max_length=2000), limit: int = limit_q,
                     kinds: str = Query("image", pattern="^(image|text)(,(image|text))?$")):
-        with model_lock:
-            vector = embed_question(index.model, q)
+        vector = embed_queries(q)
         with store_lock:
             hits = index.search(vector=vector, limit=limit, kinds=tuple(kinds.split(",")))
         return {"query": q, "hits": [_hit_json(h) for h in hits]}
@@ -122,7 +123,7 @@ def create_app(index, settings: ServerSettings = ServerSettings()) -> FastAPI:
             image = load_image(data)
         except ImageLoadError as err:
             raise HTTPException(400, f"uploaded file {file.filename!r}: {err.reason}") from None
-        with model_lock:
+        with image_lock:
             vector = index.model.encode_image(image)
         with store_lock:
             hits = index.search(vector=vector, limit=limit)
@@ -159,8 +160,7 @@ def create_app(index, settings: ServerSettings = ServerSettings()) -> FastAPI:
         if body.method not in FUSION_METHODS:
             raise HTTPException(422, f"method must be one of {', '.join(FUSION_METHODS)}")
         try:
-            with model_lock:
-                vector = embed_question(index.model, body.question)
+            vector = embed_queries(body.question)
             with store_lock:
                 bundle = retrieve(index, body.question, limit=body.limit, max_images=body.max_images,
                                   method=body.method, query_vector=vector)
