@@ -82,6 +82,8 @@ def test_similar_excludes_the_item_itself(api):
     assert data["query"]["name"] == "cat.jpg"
     assert len(data["hits"]) == 4 and cat not in [h["id"] for h in data["hits"]]
     assert api.get("/api/similar/00000000-0000-0000-0000-000000000000").status_code == 404
+    braced = api.get(f"/api/similar/{{{cat.upper()}}}", params={"limit": 10}).json()  # any UUID spelling
+    assert braced["query"]["id"] == cat and len(braced["hits"]) == 4
 
 
 def test_image_bytes_only_for_indexed_ids(api, assets):

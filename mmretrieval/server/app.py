@@ -71,7 +71,7 @@ def create_app(index, settings: ServerSettings = ServerSettings()) -> FastAPI:
     def point(point_id: str):
         """The indexed point ``point_id`` (ids are UUIDs: anything else, like a path, is not found)."""
         try:
-            uuid.UUID(point_id)
+            point_id = str(uuid.UUID(point_id))  # canonical form ("{...}", "urn:uuid:..." and hex accepted)
         except ValueError:
             raise HTTPException(404, f"no indexed item {point_id!r}") from None
         with store_lock:
@@ -133,7 +133,7 @@ def create_app(index, settings: ServerSettings = ServerSettings()) -> FastAPI:
     def similar(point_id: str, limit: int = limit_q):
         source = point(point_id)
         with store_lock:
-            hits = index.similar(point_id, limit=limit)
+            hits = index.similar(source.id, limit=limit)
         return {"query": _hit_json(source), "hits": [_hit_json(h) for h in hits]}
 
     @app.get("/api/items/{point_id}", dependencies=api)
