@@ -1,5 +1,8 @@
 """One facade over Qdrant: an embedded collection on disk (default), ``:memory:``, or a server by URL.
 
+Two engines run it (``engine=``, see :mod:`mmretrieval.store_backends`): qdrant-client (default;
+local mode or a server) and qdrant-edge (Rust, in-process, embedded only), with the same semantics.
+
 Schema: every point may hold the named vectors ``image`` and ``text`` (full dim, one joint space) and
 ``small`` (a Matryoshka prefix of whichever it has, for coarse prefetch); a point fills the ones it has.
 Payload field ``kind`` says what the point is ("image" or "text"). The collection's metadata records
@@ -17,11 +20,12 @@ from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
+from .store_backends import DEFAULT_ENGINE, open_backend
+from .store_backends.client import LOCAL_MODE_COMFORT_LIMIT  # noqa: F401  (public name, kept here)
+
 IMAGE, TEXT, SMALL = "image", "text", "small"  # named vectors
 FULL_VECTORS = (IMAGE, TEXT)
 DEFAULT_COLLECTION = "mmretrieval"
-# qdrant-client's local mode is exact brute force in Python: fine up to about this many points.
-LOCAL_MODE_COMFORT_LIMIT = 20_000
 _META_KEY = "mmretrieval"
 _ID_NAMESPACE = uuid.UUID("6f1c1d3e-5b0a-4c4e-9a53-2f4a9d1e7c10")
 
@@ -32,6 +36,11 @@ class ModelMismatchError(ValueError):
 
 class StoreLockedError(BlockingIOError):
     """An embedded store folder is already open in another process."""
+
+    @classmethod
+    def for_folder(cls, folder, lock) -> "StoreLockedError":
+        return cls(f"the embedded Qdrant store {folder} is open in another process (it holds the lock {lock}); "
+                   "wait for that process to finish, or run a Qdrant server and use --url for concurrent access")
 
 
 @dataclass(frozen=True)
@@ -68,7 +77,12 @@ def point_id(*parts: str) -> str:
 
 
 class VectorStore:
-    """Qdrant collection access: ``path`` (folder or ``":memory:"``) for embedded mode, or ``url``."""
+    """Qdrant collection access: ``path`` (folder or ``":memory:"``) for embedded mode, or ``url``.
+
+    ``engine`` picks what runs it (see :mod:`mmretrieval.store_backends`): ``"client"`` (the default,
+    or ``$MMRETRIEVAL_ENGINE``; qdrant-client: local mode for a folder, or a server by ``url``) or
+    ``"edge"`` (qdrant-edge, Qdrant's Rust engine in-process; embedded only, faster on large collections).
+    """
 
     def __init__(
         self,
@@ -76,40 +90,43 @@ class VectorStore:
         url: Optional[str] = None,
         api_key: Optional[str] = None,
         collection: str = DEFAULT_COLLECTION,
+        engine: Optional[str] = None,
     ):
-        from qdrant_client import QdrantClient
-
+        if url is not None and path is not None:
+            raise ValueError("give either path (embedded store) or url (Qdrant server), not both")
+        if url is None:
+            path = ":memory:" if str(path) == ":memory:" else str(
+                Path(path).expanduser() if path is not None else default_store_path())
         self.collection = collection
         self.url = url
-        if url is not None:
-            if path is not None:
-                raise ValueError("give either path (embedded store) or url (Qdrant server), not both")
-            self.location = url
-            self.client = QdrantClient(url=url, api_key=api_key)
-        elif str(path) == ":memory:":
-            self.location = ":memory:"
-            self.client = QdrantClient(location=":memory:")
-        else:
-            folder = Path(path).expanduser() if path is not None else default_store_path()
-            self.location = str(folder)
-            self.client = _open_embedded(folder)
+        # $MMRETRIEVAL_ENGINE picks the embedded engine; a server (url) is always reached by qdrant-client
+        self.engine = engine or (url is None and os.environ.get("MMRETRIEVAL_ENGINE")) or DEFAULT_ENGINE
+        self.backend = open_backend(self.engine, path=path, url=url, api_key=api_key, collection=collection)
+        self.location = self.backend.location
         self._info: Optional[CollectionInfo] = None
         self._warned_size = False
         self._size_checked = False  # queries check the size once; writes after every batch
 
     @property
     def is_local(self) -> bool:
-        """True for embedded (in-process, brute-force) mode."""
+        """True for an embedded (in-process) store, whichever engine."""
         return self.url is None
+
+    @property
+    def client(self):
+        """The QdrantClient of engine ``client`` (for what the facade does not cover, e.g. ``migrate``)."""
+        if self.engine != "client":
+            raise AttributeError(f"engine {self.engine!r} has no QdrantClient; its shard is store.backend.shard")
+        return self.backend.client
 
     # ---- collection -------------------------------------------------------------------------
     def exists(self) -> bool:
-        return self.client.collection_exists(self.collection)
+        return self.backend.exists()
 
     def info(self) -> Optional[CollectionInfo]:
         """What made the collection, or None if it does not exist (or was not made by mmretrieval)."""
         if self._info is None and self.exists():
-            meta = (self.client.get_collection(self.collection).config.metadata or {}).get(_META_KEY)
+            meta = self.backend.read_record(_META_KEY)
             self._info = CollectionInfo(**meta) if meta else None
         return self._info
 
@@ -117,20 +134,12 @@ class VectorStore:
         self, model_name: str, dim: int, small_dim: int, fingerprint: Optional[str] = None
     ) -> CollectionInfo:
         """Create the collection for this model, or check that the existing one was made by it."""
-        from qdrant_client import models
-
         wanted = CollectionInfo(model=model_name, dim=int(dim), small_dim=int(small_dim), fingerprint=fingerprint)
         if not 0 < wanted.small_dim <= wanted.dim:
             raise ValueError(f"small_dim must be in 1..{dim}, got {small_dim}")
         if not self.exists():
-            params = {name: models.VectorParams(size=wanted.dim, distance=models.Distance.COSINE) for name in FULL_VECTORS}
-            params[SMALL] = models.VectorParams(size=wanted.small_dim, distance=models.Distance.COSINE)
-            self.client.create_collection(
-                self.collection, vectors_config=params, metadata={_META_KEY: asdict(wanted)}
-            )
-            if not self.is_local:  # embedded mode has no payload indexes (and warns if asked)
-                for name in ("kind", "path"):
-                    self.client.create_payload_index(self.collection, name, models.PayloadSchemaType.KEYWORD)
+            sizes = {IMAGE: wanted.dim, TEXT: wanted.dim, SMALL: wanted.small_dim}
+            self.backend.create(sizes, _META_KEY, asdict(wanted))
             self._info = wanted
             return wanted
         have = self.info()
@@ -152,61 +161,42 @@ class VectorStore:
 
     def drop(self) -> None:
         """Delete the whole collection."""
-        self.client.delete_collection(self.collection)
+        self.backend.drop()
         self._info = None
 
     # ---- points -----------------------------------------------------------------------------
     def upsert(self, points: Sequence[Point]) -> None:
-        from qdrant_client import models
-
         if not points:
             return
         info = self.info()
         if info is None:
             raise ValueError(f"collection {self.collection!r} does not exist yet; call ensure_collection first")
         _check_dims(points, info)
-        self.client.upsert(
-            self.collection,
-            [
-                models.PointStruct(
-                    id=p.id, payload=p.payload, vector={k: np.asarray(v, dtype=np.float32).tolist() for k, v in p.vectors.items()}
-                )
-                for p in points
-            ],
-            wait=True,
-        )
+        self.backend.upsert([
+            Point(p.id, {k: np.asarray(v, dtype=np.float32) for k, v in p.vectors.items()}, p.payload) for p in points
+        ])
         self.warn_if_large()
 
     def delete(self, ids: Iterable[str]) -> None:
-        from qdrant_client import models
-
         ids = list(ids)
         if ids:
-            self.client.delete(self.collection, models.PointIdsList(points=ids), wait=True)
+            self.backend.delete(ids)
 
     def set_payload(self, point_id_: str, payload: dict[str, Any]) -> None:
         """Merge ``payload`` into one point's payload."""
-        self.client.set_payload(self.collection, payload=payload, points=[point_id_], wait=True)
+        self.backend.set_payload(point_id_, payload)
 
     def retrieve(self, ids: Sequence[str], with_vectors: bool = False) -> list:
-        return self.client.retrieve(self.collection, list(ids), with_payload=True, with_vectors=with_vectors)
+        return self.backend.retrieve(list(ids), with_vectors=with_vectors)
 
     def scroll(self, filter=None, with_vectors: bool = False, batch_size: int = 1000) -> Iterator:
         """Every point matching ``filter`` (a dict, see :func:`build_filter`, or a Qdrant Filter)."""
-        offset = None
-        while True:
-            records, offset = self.client.scroll(
-                self.collection, scroll_filter=build_filter(filter), limit=batch_size, offset=offset,
-                with_payload=True, with_vectors=with_vectors,
-            )
-            yield from records
-            if offset is None:
-                return
+        return self.backend.scroll(build_filter(filter), with_vectors, batch_size)
 
     def count(self, filter=None) -> int:
         if not self.exists():
             return 0
-        return self.client.count(self.collection, count_filter=build_filter(filter), exact=True).count
+        return self.backend.count(build_filter(filter))
 
     def query(
         self,
@@ -222,8 +212,6 @@ class VectorStore:
         ``prefetch_dim`` (the collection's small dim) runs the coarse-to-fine path: prefetch
         ``prefetch_limit`` candidates on the small Matryoshka vector, rerank them on the full one.
         """
-        from qdrant_client import models
-
         info = self.info()
         if info is None:
             return []
@@ -239,51 +227,43 @@ class VectorStore:
                     f"{info.small_dim} for coarse-to-fine search or dim={info.dim} (or none) for full search"
                 )
             small = query[: info.small_dim] / max(float(np.linalg.norm(query[: info.small_dim])), 1e-12)
-            prefetch_limit = prefetch_limit or max(100, 10 * limit)
-            if self.is_local:
-                return self._rerank_locally(query, small, using, limit, flt, prefetch_limit)
-            prefetch = models.Prefetch(query=small.tolist(), using=SMALL, filter=flt, limit=prefetch_limit)
+            prefetch = (SMALL, small, prefetch_limit or max(100, 10 * limit))
         if not self._size_checked:
             self._size_checked = True
             self.warn_if_large()
-        return self.client.query_points(
-            self.collection, query=query.tolist(), using=using, prefetch=prefetch, query_filter=flt,
-            limit=limit, with_payload=True,
-        ).points
+        return self.backend.query(query, using, limit, flt, prefetch)
 
-    def _rerank_locally(self, query, small, using, limit, flt, prefetch_limit) -> list:
-        """Coarse-to-fine for the embedded store: prefetch on ``small``, rerank the candidates in numpy.
-
-        Local mode runs a prefetch query's rerank as a has-id filter checked point by point over the
-        whole collection, slower than the full search it should save; this gives the same scores.
-        """
-        from qdrant_client import models
-
-        candidates = self.client.query_points(
-            self.collection, query=small.tolist(), using=SMALL, query_filter=flt, limit=prefetch_limit, with_payload=False
-        ).points
-        records = [r for r in self.client.retrieve(self.collection, [c.id for c in candidates], with_payload=True,
-                                                   with_vectors=[using]) if using in (r.vector or {})]
-        if not records:
-            return []
-        scores = np.asarray([r.vector[using] for r in records], dtype=np.float32) @ (query / np.linalg.norm(query))
-        best = np.argsort(-scores, kind="stable")[:limit]
-        return [models.ScoredPoint(id=records[i].id, version=0, score=float(scores[i]), payload=records[i].payload)
-                for i in best]
+    def copy_to(self, target: "VectorStore", batch_size: int = 256) -> int:
+        """Copy this collection (model record, vectors, payloads, ids) into ``target``, e.g. another engine's
+        store; returns the number of points copied. ``target`` must be empty or made by the same model."""
+        info = self.info()
+        if info is None:
+            raise ValueError(f"collection {self.collection!r} at {self.location} does not exist; nothing to copy")
+        target.ensure_collection(info.model, info.dim, info.small_dim, info.fingerprint)
+        batch, copied = [], 0
+        for record in self.scroll(with_vectors=True, batch_size=batch_size):
+            batch.append(Point(str(record.id), record.vector, record.payload))
+            if len(batch) == batch_size:
+                target.upsert(batch)
+                copied, batch = copied + len(batch), []
+        target.upsert(batch)
+        return copied + len(batch)
 
     def warn_if_large(self) -> None:
-        """Tell the user once when an embedded collection has outgrown brute-force search."""
-        if self.is_local and not self._warned_size and self.count() > LOCAL_MODE_COMFORT_LIMIT:
+        """Tell the user once when an embedded collection has outgrown its engine's brute-force search."""
+        limit = self.backend.slow_past
+        if limit is not None and not self._warned_size and self.count() > limit:
             self._warned_size = True
             warnings.warn(
-                f"the embedded Qdrant store at {self.location} holds more than {LOCAL_MODE_COMFORT_LIMIT:,} points; "
-                "embedded mode searches by exact brute force in Python and slows down from here on. Run a Qdrant "
+                f"the embedded Qdrant store at {self.location} holds more than {limit:,} points; "
+                "embedded mode searches by exact brute force in Python and slows down from here on. Use the "
+                "in-process Rust engine (--engine edge, pip install \"mmretrieval[edge]\") or run a Qdrant "
                 "server and pass --url (see docs/SCALING.md, which also shows how to migrate this collection)",
                 stacklevel=3,
             )
 
     def close(self) -> None:
-        self.client.close()
+        self.backend.close()
 
     def __enter__(self) -> "VectorStore":
         return self
@@ -313,21 +293,6 @@ def build_filter(spec):
         else:
             conditions.append(models.FieldCondition(key=key, match=models.MatchValue(value=value)))
     return models.Filter(must=conditions)
-
-
-def _open_embedded(folder: Path):
-    from qdrant_client import QdrantClient
-
-    try:
-        return QdrantClient(path=str(folder))
-    except RuntimeError as err:
-        if "already accessed" not in str(err):
-            raise
-        raise StoreLockedError(
-            f"the embedded Qdrant store {folder} is open in another process (it holds the lock "
-            f"{folder / '.lock'}); wait for that process to finish, or run a Qdrant server and use --url "
-            "for concurrent access"
-        ) from None
 
 
 def _check_dims(points: Sequence[Point], info: CollectionInfo) -> None:

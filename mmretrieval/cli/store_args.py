@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from ..store_backends import ENGINES
+
 
 def add_store_arguments(parser) -> None:
     group = parser.add_argument_group("store")
@@ -12,6 +14,10 @@ def add_store_arguments(parser) -> None:
     group.add_argument("--url", default=os.environ.get("QDRANT_URL"),
                        help="a Qdrant server or cluster instead of the embedded store (default: $QDRANT_URL)")
     group.add_argument("--api-key", default=os.environ.get("QDRANT_API_KEY"), help="API key for --url (default: $QDRANT_API_KEY)")
+    group.add_argument("--engine", choices=ENGINES, default=None,
+                       help="embedded engine: client (qdrant-client local mode, pure Python) or edge (Qdrant's Rust "
+                            "engine in-process, pip install \"mmretrieval[edge]\"; much faster past ~20k points). "
+                            "Default: $MMRETRIEVAL_ENGINE, else client. Each engine keeps its own collections")
     group.add_argument("--collection", default="mmretrieval", help="collection name (default: mmretrieval)")
     group.add_argument("--model", default=None,
                        help="model name or saved folder (default: the one that made the collection, else the shipped default)")
@@ -20,6 +26,9 @@ def add_store_arguments(parser) -> None:
 def open_index(args):
     from ..indexing import Index
     from ..registry import load_model
+    from ..store import VectorStore
 
     model = load_model(args.model) if args.model else None
-    return Index.open(path=args.store, url=args.url, api_key=args.api_key, collection=args.collection, model=model)
+    store = VectorStore(path=args.store, url=args.url, api_key=args.api_key, collection=args.collection,
+                        engine=args.engine)
+    return Index(store, model)

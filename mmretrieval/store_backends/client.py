@@ -1,0 +1,134 @@
+"""Engine ``client``: qdrant-client, embedded (local mode, a folder or ``:memory:``) or a server by URL."""
+
+from __future__ import annotations
+
+import os
+from typing import Iterator, Optional
+
+import numpy as np
+
+# qdrant-client's local mode is exact brute force in Python: fine up to about this many points.
+LOCAL_MODE_COMFORT_LIMIT = 20_000
+
+
+class ClientBackend:
+    """One collection through qdrant-client: give ``path`` (folder or ``":memory:"``) or ``url``."""
+
+    def __init__(self, collection: str, path: Optional[str] = None, url: Optional[str] = None, api_key=None):
+        from qdrant_client import QdrantClient
+
+        self.collection = collection
+        self.is_local = url is None
+        self.location = url if url is not None else path
+        # local mode slows down past this size; a server has HNSW
+        self.slow_past = LOCAL_MODE_COMFORT_LIMIT if self.is_local else None
+        if url is not None:
+            self.client = QdrantClient(url=url, api_key=api_key)
+        elif path == ":memory:":
+            self.client = QdrantClient(location=":memory:")
+        else:
+            self.client = _open_embedded(path)
+
+    def exists(self) -> bool:
+        return self.client.collection_exists(self.collection)
+
+    def read_record(self, key: str) -> Optional[dict]:
+        return (self.client.get_collection(self.collection).config.metadata or {}).get(key)
+
+    def create(self, sizes: dict[str, int], key: str, record: dict) -> None:
+        from qdrant_client import models
+
+        params = {name: models.VectorParams(size=size, distance=models.Distance.COSINE) for name, size in sizes.items()}
+        self.client.create_collection(self.collection, vectors_config=params, metadata={key: record})
+        if not self.is_local:  # embedded mode has no payload indexes (and warns if asked)
+            for name in ("kind", "path"):
+                self.client.create_payload_index(self.collection, name, models.PayloadSchemaType.KEYWORD)
+
+    def drop(self) -> None:
+        self.client.delete_collection(self.collection)
+
+    def upsert(self, points) -> None:
+        from qdrant_client import models
+
+        self.client.upsert(
+            self.collection,
+            [models.PointStruct(id=p.id, payload=p.payload, vector={k: v.tolist() for k, v in p.vectors.items()})
+             for p in points],
+            wait=True,
+        )
+
+    def delete(self, ids: list) -> None:
+        from qdrant_client import models
+
+        self.client.delete(self.collection, models.PointIdsList(points=ids), wait=True)
+
+    def set_payload(self, point_id: str, payload: dict) -> None:
+        self.client.set_payload(self.collection, payload=payload, points=[point_id], wait=True)
+
+    def retrieve(self, ids: list, with_vectors=False) -> list:
+        return self.client.retrieve(self.collection, ids, with_payload=True, with_vectors=with_vectors)
+
+    def scroll(self, flt, with_vectors: bool, batch_size: int) -> Iterator:
+        offset = None
+        while True:
+            records, offset = self.client.scroll(
+                self.collection, scroll_filter=flt, limit=batch_size, offset=offset,
+                with_payload=True, with_vectors=with_vectors,
+            )
+            yield from records
+            if offset is None:
+                return
+
+    def count(self, flt) -> int:
+        return self.client.count(self.collection, count_filter=flt, exact=True).count
+
+    def query(self, vector: np.ndarray, using: str, limit: int, flt, prefetch=None) -> list:
+        """Top ``limit`` by cosine on ``using``; ``prefetch`` = (name, small vector, candidates) reranks."""
+        from qdrant_client import models
+
+        coarse = None
+        if prefetch is not None:
+            if self.is_local:
+                return self._rerank_locally(vector, using, limit, flt, *prefetch)
+            name, small, candidates = prefetch
+            coarse = models.Prefetch(query=small.tolist(), using=name, filter=flt, limit=candidates)
+        return self.client.query_points(
+            self.collection, query=vector.tolist(), using=using, prefetch=coarse, query_filter=flt,
+            limit=limit, with_payload=True,
+        ).points
+
+    def _rerank_locally(self, vector, using, limit, flt, name, small, candidates) -> list:
+        """Coarse-to-fine for local mode: prefetch on ``name``, rerank the candidates in numpy.
+
+        Local mode runs a prefetch query's rerank as a has-id filter checked point by point over the
+        whole collection, slower than the full search it should save; this gives the same scores.
+        """
+        from qdrant_client import models
+
+        found = self.client.query_points(
+            self.collection, query=small.tolist(), using=name, query_filter=flt, limit=candidates, with_payload=False
+        ).points
+        records = [r for r in self.client.retrieve(self.collection, [c.id for c in found], with_payload=True,
+                                                   with_vectors=[using]) if using in (r.vector or {})]
+        if not records:
+            return []
+        scores = np.asarray([r.vector[using] for r in records], dtype=np.float32) @ (vector / np.linalg.norm(vector))
+        best = np.argsort(-scores, kind="stable")[:limit]
+        return [models.ScoredPoint(id=records[i].id, version=0, score=float(scores[i]), payload=records[i].payload)
+                for i in best]
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _open_embedded(folder: str):
+    from qdrant_client import QdrantClient
+
+    from ..store import StoreLockedError
+
+    try:
+        return QdrantClient(path=folder)
+    except RuntimeError as err:
+        if "already accessed" not in str(err):
+            raise
+        raise StoreLockedError.for_folder(folder, os.path.join(folder, ".lock")) from None
