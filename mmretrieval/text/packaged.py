@@ -25,6 +25,10 @@ PACKAGED_TEXT_MODELS: dict[str, Callable[[], Path]] = {
     "e5-small-multilingual": _e5_small_multilingual,
 }
 
+# Extra ``from_pretrained`` arguments: the converted e5 folder has no pooler head (e5 mean-pools),
+# so don't build one (transformers would initialise it randomly and print a load report).
+PACKAGED_LOAD_KWARGS = {"e5-small-multilingual": {"add_pooling_layer": False}}
+
 # The hub ids these stand for, so family prompts resolve the same as online.
 PACKAGED_HUB_IDS = {
     "minilm-l6": "sentence-transformers/all-MiniLM-L6-v2",

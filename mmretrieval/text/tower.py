@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 
 from ..config import TextTowerConfig
 from ..encoding import as_list, batches, default_device, finish
-from .packaged import PACKAGED_HUB_IDS, PACKAGED_TEXT_MODELS
+from .packaged import PACKAGED_HUB_IDS, PACKAGED_LOAD_KWARGS, PACKAGED_TEXT_MODELS
 from .tasks import check_task, resolve_prompts
 
 POOLINGS = ("mean", "cls", "last")
@@ -28,7 +28,9 @@ class TextTower(torch.nn.Module):
         source, folder = _locate(config.model)
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=config.trust_remote_code)
-            self.model = AutoModel.from_pretrained(source, trust_remote_code=config.trust_remote_code)
+            self.model = AutoModel.from_pretrained(
+                source, trust_remote_code=config.trust_remote_code, **PACKAGED_LOAD_KWARGS.get(config.model, {})
+            )
         except OSError as err:
             raise OSError(
                 f"could not load text model {config.model!r}: {err}\n"
