@@ -45,7 +45,7 @@ def main() -> None:
 
     import open_clip
 
-    from mmretrieval.evaluation.datasets import flickr8k
+    from mmretrieval.train.data import load_pairs
     from mmretrieval.images import load_image
 
     torch.set_num_threads(args.threads)
@@ -60,11 +60,11 @@ def main() -> None:
     tokenizer = open_clip.get_tokenizer(NAME)
 
     started = time.perf_counter()
-    data = flickr8k.load(Path(args.data_root) / "flickr8k", split="train")
-    pixels = torch.stack([preprocess(load_image(p)) for p in tqdm(data.images, desc="decode train images")])
-    tokens = tokenizer(data.texts)
-    captions_of = [[] for _ in data.images]
-    for t, (image,) in enumerate(data.text_images):
+    pairs = load_pairs(Path(args.data_root) / "flickr8k", split="train")
+    pixels = torch.stack([preprocess(load_image(p)) for p in tqdm(pairs.images, desc="decode train images")])
+    tokens = tokenizer(pairs.captions)
+    captions_of = [[] for _ in pairs.images]
+    for t, image in enumerate(pairs.image_index):
         captions_of[image].append(t)
     prepared = time.perf_counter() - started
 
@@ -78,7 +78,7 @@ def main() -> None:
     train_start, cpu_start = time.perf_counter(), time.process_time()
     bar = tqdm(desc="train", unit="step")
     while time.process_time() - cpu_start < args.budget_cpu_s:
-        order = torch.randperm(len(data.images))
+        order = torch.randperm(len(pairs.images))
         for start in range(0, len(order) - args.batch_size + 1, args.batch_size):
             spent = time.process_time() - cpu_start
             if spent >= args.budget_cpu_s:
@@ -111,7 +111,7 @@ def main() -> None:
         "train_cpu_s": round(time.process_time() - cpu_start, 1),
         "steps": step, "epochs_started": epoch, "images_seen": step * args.batch_size,
         "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
-        "train_images": len(data.images), "train_captions": len(data.texts),
+        "train_images": len(pairs.images), "train_captions": len(pairs.captions),
         "loss_first_20": round(float(np.mean(losses[:20])), 4), "loss_last_20": round(float(np.mean(losses[-20:])), 4),
         "params": sum(p.numel() for p in model.parameters()),
     }

@@ -5,8 +5,7 @@ import json
 import pytest
 from PIL import Image
 
-from mmretrieval.evaluation.datasets import (coco, flickr8k, image_folder, load_dataset, multilingual_tsv,
-                                             tasks_for, vqa_csv)
+from mmretrieval.evaluation.datasets import captions, image_folder, load_dataset, multilingual_tsv, tasks_for, vqa_csv
 
 
 def _images(folder, names):
@@ -21,14 +20,13 @@ def test_flickr8k_token_file_and_split(tmp_path):
         "a.jpg#0\tA dog .\na.jpg#1\tA brown dog .\nb.jpg#0\tA cat .\nc.jpg#0\tA car .\n"
         "b.jpg.1#0\tstray entry with no image\n")
     (tmp_path / "split_test.txt").write_text("b.jpg\na.jpg\n")
-    data = flickr8k.load(tmp_path, split="test")
-    assert [p.rsplit("/", 1)[1] for p in data.images] == ["b.jpg", "a.jpg"]
+    data = captions.load_flickr8k(tmp_path, split="test")
+    assert [p.rsplit("/", 1)[1] for p in data.images] == ["a.jpg", "b.jpg"]
     assert data.texts == ["A dog .", "A brown dog .", "A cat ."]
-    assert data.text_images == [[1], [1], [0]]
-    assert tasks_for(data) == ("retrieval",)
-    (tmp_path / "split_dev.txt").write_text("a.jpg\nmissing.jpg\n")
-    with pytest.raises(ValueError, match="no caption"):
-        flickr8k.load(tmp_path, split="dev")
+    assert data.text_images == [[0], [0], [1]]
+    assert tasks_for(data) == ("retrieval",) and data.info == {"split": "test"}
+    with pytest.raises(FileNotFoundError, match="no split list"):
+        captions.load_flickr8k(tmp_path, split="dev")
 
 
 def test_coco_captions_and_karpathy(tmp_path):
@@ -37,16 +35,19 @@ def test_coco_captions_and_karpathy(tmp_path):
         "images": [{"id": 7, "file_name": "x.jpg"}, {"id": 9, "file_name": "y.jpg"}],
         "annotations": [{"image_id": 9, "caption": "two "}, {"image_id": 7, "caption": "one"},
                         {"image_id": 9, "caption": "deux"}]}))
-    data = coco.load_captions(tmp_path / "captions.json", tmp_path / "val2014")
-    assert data.texts == ["two", "one", "deux"] and data.text_images == [[1], [0], [1]]
+    data = captions.load_coco(tmp_path / "captions.json", tmp_path / "val2014")
+    assert data.texts == ["two", "one", "deux"] and data.text_images == [[0], [1], [0]]
+    assert data.images[0].endswith("y.jpg")
     (tmp_path / "karpathy.json").write_text(json.dumps({"images": [
         {"filepath": "val2014", "filename": "x.jpg", "split": "test", "sentences": [{"raw": "a"}, {"raw": "b"}]},
         {"filepath": "val2014", "filename": "y.jpg", "split": "restval", "sentences": [{"raw": "c"}]}]}))
-    test = coco.load_karpathy(tmp_path / "karpathy.json", tmp_path, split="test")
+    test = captions.load_karpathy(tmp_path / "karpathy.json", tmp_path, split="test")
     assert test.texts == ["a", "b"] and test.text_images == [[0], [0]] and len(test.images) == 1
-    assert len(coco.load_karpathy(tmp_path / "karpathy.json", tmp_path, split="train").images) == 1
+    assert len(captions.load_karpathy(tmp_path / "karpathy.json", tmp_path, split="train").images) == 1
     with pytest.raises(ValueError, match="splits present"):
-        coco.load_karpathy(tmp_path / "karpathy.json", tmp_path, split="val")
+        captions.load_karpathy(tmp_path / "karpathy.json", tmp_path, split="val")
+    with pytest.raises(ValueError, match="not a COCO captions file"):
+        captions.load_coco(tmp_path / "karpathy.json", tmp_path)
 
 
 def test_image_folder_with_classnames_and_subsample(tmp_path):
@@ -100,7 +101,7 @@ def test_missing_files_and_data_root_are_named(tmp_path, monkeypatch):
     monkeypatch.delenv("MMRETRIEVAL_DATA", raising=False)
     with pytest.raises(ValueError, match="--data-root"):
         load_dataset("flickr8k-test")
-    with pytest.raises(FileNotFoundError, match="split list"):
+    with pytest.raises(FileNotFoundError, match="token file not found"):
         load_dataset("flickr8k-test", str(tmp_path))
     with pytest.raises(ValueError, match="unknown dataset"):
         load_dataset("imagenet-21k")
@@ -108,4 +109,4 @@ def test_missing_files_and_data_root_are_named(tmp_path, monkeypatch):
     (tmp_path / "captions.txt").write_text("a.jpg#0\tx\nb.jpg#0\ty\n")
     (tmp_path / "split_test.txt").write_text("a.jpg\nb.jpg\n")
     with pytest.raises(FileNotFoundError, match="1 of 2 images are missing"):
-        flickr8k.load(tmp_path)
+        captions.load_flickr8k(tmp_path)

@@ -45,7 +45,7 @@ def test_run_writes_a_self_describing_json_matching_direct_encoding(tiny_model, 
     spec = ModelSpec("tiny", pretrained=False)
     result = evaluate(spec, str(data_root / "captions.json"), "retrieval", data_root=str(data_root), dims=[8, 16],
                       out_dir=str(tmp_path / "results"), model=tiny_model)
-    saved = json.loads((tmp_path / "results" / "tiny__captions__retrieval.json").read_text())
+    saved = json.loads((tmp_path / "results" / "tiny-untrained__captions__retrieval.json").read_text())
     assert saved["metrics"] == result["metrics"]
     for key in ("dataset", "model", "task", "language", "metrics", "metrics_by_dim", "embed_dim", "versions",
                 "wall_time_s", "dataset_info"):
@@ -98,7 +98,7 @@ def test_cli_run_report_and_errors(tiny_model_config, data_root, tmp_path, capsy
 
     MMRetrievalModel(tiny_model_config, device="cpu").save(folder)
     code = main(["eval", "--model", str(folder), "--dataset", str(data_root / "colours.json"), "--data-root",
-                 str(data_root), "--dims", "8", "--out", str(tmp_path / "results"), "--label", "saved"])
+                 str(data_root), "--dims", "8", "--out", str(tmp_path / "results")])
     assert code == 0 and "saved | colours | zeroshot_classification" in capsys.readouterr().out
     assert main(["eval", "--report", str(tmp_path / "results")]) == 0
     assert (tmp_path / "report.md").is_file()

@@ -7,6 +7,8 @@ from pathlib import Path
 
 
 def register(subparsers) -> None:
+    from ..evaluation.datasets import list_datasets  # reads a folder listing; no heavy imports
+
     parser = subparsers.add_parser(
         "eval", help="zero-shot classification, image-text and VQA retrieval: run, suite or report",
         description="One run: --model --dataset --task. Many: --suite FILE. Report: --report RESULTS_DIR.",
@@ -15,15 +17,13 @@ def register(subparsers) -> None:
     mode.add_argument("--model", help="built-in model name, saved model folder, or open_clip architecture")
     mode.add_argument("--suite", help="suite JSON (models x datasets x tasks), e.g. eval/suite.json")
     mode.add_argument("--report", metavar="RESULTS_DIR", help="turn result JSONs into report.md/.csv + plots")
-    from ..evaluation.datasets import list_datasets
-
     parser.add_argument("--dataset", help=f"one of {', '.join(list_datasets())}, or a dataset config JSON file")
     parser.add_argument("--task", help="retrieval | zeroshot_classification | vqa | question_retrieval "
                                        "(default: every task the dataset supports)")
     parser.add_argument("--pretrained", help="open_clip: tag or checkpoint path; mmretrieval: 'none' for an "
                                              "untrained adapter")
     parser.add_argument("--open-clip-config", help="architecture JSON to register with open_clip first")
-    parser.add_argument("--label", help="name for the model in results (default: --model)")
+    parser.add_argument("--label", help="name for the model in results (default: from --model and --pretrained)")
     parser.add_argument("--data-root", help="folder the dataset paths are relative to (or $MMRETRIEVAL_DATA)")
     parser.add_argument("--dims", help="comma-separated Matryoshka dims to sweep (default 32,64,128,256 + full)")
     parser.add_argument("--out", help="where to write result JSONs (a run) or the report (default: next to "

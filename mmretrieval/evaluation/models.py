@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional
 
 KINDS = ("mmretrieval", "open_clip")
+TRAIN_LOG = "train_log.json"  # read from beside a local checkpoint, if there
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,14 @@ class ModelSpec:
 
     @property
     def title(self) -> str:
-        return self.label or self.name
+        """How results and file names call it: the label, else name + what weights it has."""
+        if self.label:
+            return self.label
+        name = Path(self.name).name
+        if self.kind == "mmretrieval":
+            return name if self.pretrained else f"{name}-untrained"
+        weights = Path(str(self.pretrained)).stem if self.pretrained else "random"
+        return f"{name}-{weights}"
 
     @classmethod
     def from_dict(cls, data: dict) -> "ModelSpec":
@@ -53,8 +62,12 @@ class ModelSpec:
         return OpenCLIPModel(self.name, pretrained=self.pretrained, device=device)
 
     def describe(self) -> dict:
-        """The spec plus a checksum of a local checkpoint, so a result names exactly what ran."""
+        """The spec plus a local checkpoint's checksum (and training log), so a result names exactly what ran."""
         out = {k: v for k, v in asdict(self).items() if v is not None}
-        if self.kind == "open_clip" and self.pretrained and Path(str(self.pretrained)).expanduser().is_file():
-            out["checkpoint_sha256"] = hashlib.sha256(Path(self.pretrained).expanduser().read_bytes()).hexdigest()
+        checkpoint = Path(str(self.pretrained)).expanduser()
+        if self.kind == "open_clip" and checkpoint.is_file():
+            out["checkpoint_sha256"] = hashlib.sha256(checkpoint.read_bytes()).hexdigest()
+            log = checkpoint.parent / TRAIN_LOG
+            if log.is_file():  # how a locally trained checkpoint was made (eval/train_clip_baseline.py)
+                out["training"] = json.loads(log.read_text())
         return out

@@ -22,10 +22,11 @@ SWEEP_DIMS = (32, 64, 128, 256)  # Matryoshka sweep; the full dimension is alway
 
 def evaluate(spec: ModelSpec, dataset: str, task: str, data_root: Optional[str] = None,
              dims: Optional[Sequence[int]] = None, out_dir: Optional[str] = None, model=None, data=None,
-             dataset_args: Optional[dict] = None) -> dict:
+             dataset_args: Optional[dict] = None, note: Optional[str] = None) -> dict:
     """Evaluate one model on one dataset and task; return the result and write it under ``out_dir``.
 
-    ``model`` / ``data`` reuse an already loaded model or dataset (a suite loads each once).
+    ``model`` / ``data`` reuse an already loaded model or dataset (a suite loads each once); ``note``
+    is kept in the result's ``dataset_info`` (say why data was subsampled, for instance).
     """
     started = time.perf_counter()
     config = dataset_config(dataset)
@@ -49,7 +50,8 @@ def evaluate(spec: ModelSpec, dataset: str, task: str, data_root: Optional[str] 
         "metrics_by_dim": by_dim,
         "embed_dim": full,
         "dims": dims,
-        "dataset_info": {"description": config.get("description", ""), **tasks.describe(data)},
+        "dataset_info": {"description": config.get("description", ""), **tasks.describe(data),
+                         **({"note": note} if note else {})},
         "model_spec": spec.describe(),
         "wall_time_s": {"load": round(loaded - started, 2), "encode": round(encoded - loaded, 2),
                         "total": round(time.perf_counter() - started, 2)},
@@ -73,7 +75,7 @@ def run_suite(suite_file, data_root: Optional[str] = None, out_dir: Optional[str
     """Run every model x (dataset, task) of a suite file; relative paths in it resolve against its folder.
 
     ``{"data_root": ..., "out": ..., "dims": [...], "models": [ModelSpec fields...],
-    "datasets": {"name": {"tasks": [...], "args": {...}}}}``; ``models`` keeps only those labels.
+    "datasets": {"name": {"tasks": [...], "args": {...}, "note": "..."}}}``; ``models`` keeps only those labels.
     """
     suite_file = Path(suite_file).expanduser()
     suite = json.loads(suite_file.read_text())
@@ -94,7 +96,7 @@ def run_suite(suite_file, data_root: Optional[str] = None, out_dir: Optional[str
             for task in entry["tasks"]:
                 logger.warning("evaluating %s on %s / %s", spec.title, dataset, task)
                 result = evaluate(spec, dataset, task, dims=suite.get("dims"), out_dir=out_dir, model=model,
-                                  data=data)
+                                  data=data, note=entry.get("note"))
                 results.append(result)
     return results
 

@@ -17,9 +17,9 @@ from .types import ClassificationData, RetrievalData, VQAData
 
 DATA_ROOT_ENV = "MMRETRIEVAL_DATA"
 FORMATS = {  # format -> "module:function" in this package
-    "flickr8k": "flickr8k:load",
-    "coco_captions": "coco:load_captions",
-    "karpathy": "coco:load_karpathy",
+    "flickr8k": "captions:load_flickr8k",
+    "coco_captions": "captions:load_coco",
+    "karpathy": "captions:load_karpathy",
     "multilingual_tsv": "multilingual_tsv:load",
     "image_folder": "image_folder:load",
     "vqa_csv": "vqa_csv:load",
