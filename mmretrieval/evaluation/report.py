@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from pathlib import Path
 from typing import Optional
 
+logger = logging.getLogger(__name__)
+
+RESULT_KEYS = {"dataset", "model", "task", "language", "metrics", "metrics_by_dim", "embed_dim", "wall_time_s"}
 # Columns of the markdown table per task; the CSV holds every metric at every dimension.
 HEADLINE = {
     "retrieval": ["text_to_image_R@1", "text_to_image_R@5", "text_to_image_R@10",
@@ -21,10 +25,17 @@ SWEEP_METRIC = {"retrieval": "text_to_image_R@5", "zeroshot_classification": "to
 
 
 def load_results(results_dir) -> list[dict]:
-    files = sorted(Path(results_dir).expanduser().glob("*.json"))
-    if not files:
+    """Every runner result JSON in ``results_dir``; other JSON files there are skipped with a warning."""
+    results = []
+    for path in sorted(Path(results_dir).expanduser().glob("*.json")):
+        result = json.loads(path.read_text())
+        if isinstance(result, dict) and RESULT_KEYS <= set(result) and isinstance(result["metrics_by_dim"], dict):
+            results.append(result)
+        else:
+            logger.warning("skipping %s: not a `mmretrieval eval` result (needs %s)", path, ", ".join(sorted(RESULT_KEYS)))
+    if not results:
         raise FileNotFoundError(f"no result JSONs in {results_dir}; run `mmretrieval eval` with --out first")
-    return [json.loads(f.read_text()) for f in files]
+    return results
 
 
 def build_report(results_dir, out_dir: Optional[str] = None) -> list[Path]:
