@@ -81,6 +81,7 @@ def test_open_clip_checkpoint_through_the_suite_and_report(tiny_model, data_root
     evaluate(ModelSpec("tiny", pretrained=False), str(data_root / "captions.json"), "retrieval",
              data_root=str(data_root), out_dir=str(tmp_path / "results"), model=tiny_model)
 
+    (tmp_path / "results" / "notes.json").write_text('{"model": "someone else\'s file"}')  # skipped, not fatal
     written = build_report(tmp_path / "results")
     report = (tmp_path / "report.md").read_text()
     assert "| colours | zeroshot_classification | top1 |" in report and "de/text_to_image_R@5" in report
@@ -122,3 +123,14 @@ def test_vqa_task_end_to_end(tiny_model, tmp_path):
     assert set(question["metrics"]) == {"text_to_image_R@1", "text_to_image_R@5", "text_to_image_R@10",
                                         "mean_recall"}
     assert np.isfinite(list(question["metrics"].values())).all()
+
+
+def test_model_titles_say_which_weights():
+    assert ModelSpec("e5-small-lite0").title == "e5-small-lite0"
+    assert ModelSpec("e5-small-lite0", pretrained=False).title == "e5-small-lite0-untrained"
+    assert ModelSpec("runs/my-model").title == "my-model"
+    assert ModelSpec("ViT-B-32", kind="open_clip", pretrained="openai").title == "ViT-B-32-openai"
+    assert ModelSpec("ViT-B-32", kind="open_clip", pretrained="ckpts/epoch_3.pt").title == "ViT-B-32-epoch_3"
+    assert ModelSpec("x", kind="open_clip", pretrained="t", label="mine").title == "mine"
+    with pytest.raises(ValueError, match="kind"):
+        ModelSpec("x", kind="onnx")

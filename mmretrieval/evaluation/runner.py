@@ -102,13 +102,19 @@ def run_suite(suite_file, data_root: Optional[str] = None, out_dir: Optional[str
 
 
 def _resolve(model: dict, base: Path) -> dict:
-    """Make a suite's relative checkpoint/config paths relative to the suite file."""
+    """Read a suite's relative checkpoint/config paths as relative to the suite file."""
     model = dict(model)
     for key in ("pretrained", "config"):
         value = model.get(key)
         if isinstance(value, str) and ("/" in value or value.endswith((".pt", ".json"))) and not Path(value).is_absolute():
-            model[key] = str((base / value).resolve())
+            model[key] = _short_path((base / value).resolve())
     return model
+
+
+def _short_path(path: Path) -> str:
+    """Relative to the working directory when inside it (results then name no machine paths)."""
+    relative = os.path.relpath(path)
+    return path.as_posix() if relative.startswith("..") else relative
 
 
 def versions() -> dict:
