@@ -87,3 +87,18 @@ def test_vqa_methods_by_hand():
     np.testing.assert_allclose(vqa.answer_scores("qa_text", image, [0], qa_emb=qa, qa_rows=[0]), [[0.2, 0.3, 0.1]])
     with pytest.raises(ValueError, match="unknown VQA method"):
         vqa.answer_scores("oracle", image, [0], answers, question)
+
+
+def test_question_prior_leaves_the_image_out_and_combines_with_the_image():
+    questions = np.stack([E[0], DIAG, E[0], E[2]])  # images 0, 0, 1, 2
+    images, answers = [0, 0, 1, 2], [[0], [1], [0, 2], [1]]
+    prior = vqa.question_prior(questions, images, answers, 3, k=1)
+    # q0 and q1 (image 0) may not look at each other: their nearest is q2, whose two answers share a vote
+    np.testing.assert_allclose(prior[:3], [[0.5, 0, 0.5], [0.5, 0, 0.5], [1, 0, 0]])
+    image_emb = np.stack([E[2], E[0], E[0]])  # image 0 looks like answer 2
+    scores = vqa.answer_scores("prior_image", image_emb, images, E, questions, answers=answers)
+    z = np.array([-1, -1, 2]) / np.sqrt(2)  # image 0's scores [0, 0, 1] standardised
+    wide = [0.25, 0.5, 0.25]  # default k: all (two) questions about other images, q2's vote split
+    np.testing.assert_allclose(vqa.question_prior(questions, images, answers, 3)[0], wide)
+    np.testing.assert_allclose(scores[0], np.log(np.array(wide) + vqa.PRIOR_FLOOR) + z, atol=1e-5)
+    assert vqa.evaluate(scores[:1], answers[:1], ks=(1,)) == {"acc@1": 0.0}  # the image's answer 2 wins

@@ -115,8 +115,8 @@ def test_vqa_task_end_to_end(tiny_model, tmp_path):
     spec = ModelSpec("tiny", pretrained=False)
     result = evaluate(spec, "easy-vqa", "vqa", dims=[8], model=tiny_model, dataset_args={"max_questions": 12})
     metrics = result["metrics"]
-    assert metrics["acc@1"] == metrics["composed/acc@1"]
-    assert {"image/acc@5", "question/acc@1", "qa_text/acc@1"} <= set(metrics)
+    assert metrics["acc@1"] == metrics["prior_image/acc@1"]
+    assert {"composed/acc@1", "image/acc@5", "question/acc@1", "qa_text/acc@1", "prior/acc@5"} <= set(metrics)
     assert result["dataset_info"]["questions"] == 12
     question = evaluate(spec, "easy-vqa", "question_retrieval", dims=[8], model=tiny_model,
                         dataset_args={"max_questions": 12})

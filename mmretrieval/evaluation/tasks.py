@@ -52,7 +52,7 @@ def score(task: str, emb: dict[str, np.ndarray], data, dim: int) -> dict:
             if method == "qa_text" and "qa" not in cut:
                 continue
             scores = vqa.answer_scores(method, cut["image"], data.question_images, cut["answer"], cut["question"],
-                                       cut.get("qa"), cut["qa_rows"])
+                                       cut.get("qa"), cut["qa_rows"], data.answers)
             found = vqa.evaluate(scores, data.answers)
             if method == vqa.METHODS[0]:
                 metrics.update(found)
