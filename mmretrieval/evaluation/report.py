@@ -16,7 +16,7 @@ HEADLINE = {
     "retrieval": ["text_to_image_R@1", "text_to_image_R@5", "text_to_image_R@10",
                   "image_to_text_R@1", "image_to_text_R@5", "image_to_text_R@10"],
     "zeroshot_classification": ["top1", "top5", "mean_per_class_recall"],
-    "vqa": ["acc@1", "acc@5", "qa_text/acc@1", "qa_text/acc@5", "image/acc@1", "question/acc@1"],
+    "vqa": ["acc@1", "acc@5", "prior/acc@1", "prior/acc@5", "image/acc@1", "composed/acc@1", "qa_text/acc@1"],
     "question_retrieval": ["text_to_image_R@1", "text_to_image_R@5", "text_to_image_R@10"],
 }
 PER_LANGUAGE = ["text_to_image_R@1", "text_to_image_R@5", "image_to_text_R@1"]
