@@ -62,12 +62,32 @@ class ModelSpec:
         return OpenCLIPModel(self.name, pretrained=self.pretrained, device=device)
 
     def describe(self) -> dict:
-        """The spec plus a local checkpoint's checksum (and training log), so a result names exactly what ran."""
+        """The spec plus checksums of local weights (and a checkpoint's training log): what exactly ran."""
         out = {k: v for k, v in asdict(self).items() if v is not None}
+        if self.kind == "mmretrieval":
+            weights = self._adapter_file()
+            if weights is not None and weights.is_file():
+                out["weights_sha256"] = _sha256(weights)
+            return out
         checkpoint = Path(str(self.pretrained)).expanduser()
-        if self.kind == "open_clip" and checkpoint.is_file():
-            out["checkpoint_sha256"] = hashlib.sha256(checkpoint.read_bytes()).hexdigest()
+        if checkpoint.is_file():
+            out["checkpoint_sha256"] = _sha256(checkpoint)
             log = checkpoint.parent / TRAIN_LOG
             if log.is_file():  # how a locally trained checkpoint was made (eval/train_clip_baseline.py)
                 out["training"] = json.loads(log.read_text())
         return out
+
+    def _adapter_file(self) -> Optional[Path]:
+        """The trained adapter weights of a built-in name or saved folder (None when untrained)."""
+        if not self.pretrained:
+            return None
+        folder = Path(self.name).expanduser()
+        if (folder / "adapter.safetensors").is_file():
+            return folder / "adapter.safetensors"
+        from importlib import resources
+
+        return Path(str(resources.files("mmretrieval") / "pretrained" / f"{self.name}.safetensors"))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
