@@ -26,6 +26,8 @@ def register(subparsers) -> None:
     parser.add_argument("--loss", choices=("infonce", "siglip"))
     parser.add_argument("--no-matryoshka", dest="matryoshka", action="store_false", default=None,
                         help="train on the full dimension only")
+    parser.add_argument("--matryoshka-weights", nargs="+", type=float,
+                        help="loss weight per Matryoshka dim of the model config (default: all 1)")
     parser.add_argument("--no-center", dest="center_text", action="store_false", default=None,
                         help="do not subtract the caption mean from text vectors")
     parser.add_argument("--dropout", type=float, help="input feature dropout (overrides the model config)")
@@ -50,6 +52,8 @@ def run(args) -> int:
         config = dataclasses.replace(config, adapter=dataclasses.replace(config.adapter, input_dropout=args.dropout))
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
                  if getattr(args, f.name, None) is not None}
+    if args.matryoshka_weights:
+        overrides["matryoshka_weights"] = tuple(args.matryoshka_weights)
     recipe = TrainConfig(**overrides)
     train_pairs = load_pairs(args.data, split=args.split, images=args.images)
     dev_pairs = None

@@ -45,6 +45,7 @@ class TrainConfig:
     warmup_fraction: float = 0.05  # of all steps
     loss: str = "infonce"  # "infonce" | "siglip"
     matryoshka: bool = True  # sum the loss over the model config's matryoshka_dims
+    matryoshka_weights: Optional[tuple] = None  # one per dim; None: all 1
     center_text: bool = True  # subtract the training captions' mean from text vectors
     rotate_text: bool = True  # PCA rotation so Matryoshka prefixes keep the most
     select_on: str = "rsum"  # dev metric that picks the best epoch
@@ -79,7 +80,8 @@ def train(model, train_pairs: Pairs, dev_pairs: Optional[Pairs] = None, config: 
     model.adapter = VisionAdapter(model.config.adapter, model.trunk.output_dim, model.embed_dim).to(device)
     with torch.no_grad():
         fit_joint_space(model.space, train_feats.text, center=config.center_text, rotate=config.rotate_text)
-    loss_fn = build_loss(config.loss, model.config.matryoshka_dims if config.matryoshka else ()).to(device)
+    dims = model.config.matryoshka_dims if config.matryoshka else ()
+    loss_fn = build_loss(config.loss, dims, config.matryoshka_weights).to(device)
     optimizer = _optimizer(model.adapter, loss_fn, config)
     steps_per_epoch = math.ceil(len(train_feats.pairs) / config.batch_size)
     scheduler = _warmup_cosine(optimizer, config.epochs * steps_per_epoch, config.warmup_fraction)

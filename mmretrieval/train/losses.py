@@ -91,9 +91,10 @@ class MatryoshkaLoss(nn.Module):
 LOSSES = {"infonce": InfoNCELoss, "siglip": SigLIPLoss}
 
 
-def build_loss(name: str, matryoshka_dims: Sequence[int] = (), **kwargs) -> nn.Module:
+def build_loss(name: str, matryoshka_dims: Sequence[int] = (), matryoshka_weights: Optional[Sequence[float]] = None,
+               **kwargs) -> nn.Module:
     """``infonce`` or ``siglip``, wrapped in :class:`MatryoshkaLoss` when ``matryoshka_dims`` is given."""
     if name not in LOSSES:
         raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
     loss = LOSSES[name](**kwargs)
-    return MatryoshkaLoss(loss, matryoshka_dims) if matryoshka_dims else loss
+    return MatryoshkaLoss(loss, matryoshka_dims, matryoshka_weights) if matryoshka_dims else loss

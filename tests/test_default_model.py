@@ -1,0 +1,53 @@
+"""The shipped default model loads offline and finds the right photo in assets/ for plain queries."""
+
+import numpy as np
+import pytest
+
+from mmretrieval import DEFAULT_MODEL, list_pretrained, load_model
+from mmretrieval.cli.demo import DEFAULT_CAPTIONS
+
+PHOTOS = ("astronaut", "camera", "cat", "coffee", "rocket")
+# Plain caption-like queries (the adapter learned from Flickr8k's sentence captions; one- or two-word
+# queries such as "a rocket" are weaker, see docs/MODEL_CARD.md).
+QUERIES = {
+    "a cat": "cat",
+    "a cup of coffee on a table": "coffee",
+    "a rocket launching into the sky": "rocket",
+    "a man taking a photo with a camera": "camera",
+    "a woman in a uniform": "astronaut",
+    "eine Katze": "cat",  # German, though trained on English captions only
+}
+
+
+@pytest.fixture(scope="module")
+def default_model():
+    assert DEFAULT_MODEL in list_pretrained(), "the default model's adapter must ship in mmretrieval/pretrained/"
+    return load_model(device="cpu")
+
+
+@pytest.fixture(scope="module")
+def photo_vectors(default_model, assets):
+    return default_model.encode_image([str(assets / f"{name}.jpg") for name in PHOTOS])
+
+
+def test_plain_queries_find_the_right_photo(default_model, photo_vectors):
+    queries = list(QUERIES)
+    scores = default_model.encode_text(queries, task="retrieval.query") @ photo_vectors.T
+    found = [PHOTOS[i] for i in scores.argmax(1)]
+    assert found == list(QUERIES.values())
+
+
+def test_demo_captions_match_each_photo(default_model, photo_vectors):
+    scores = photo_vectors @ default_model.encode_text(list(DEFAULT_CAPTIONS), task="retrieval.query").T
+    best = [DEFAULT_CAPTIONS[i] for i in scores.argmax(1)]
+    assert all(name in caption for name, caption in zip(PHOTOS, best)), best
+
+
+def test_text_vectors_are_the_text_models_up_to_the_fitted_space(default_model):
+    texts = ["ein Hund rennt über eine Wiese", "a dog runs across a meadow", "une tasse de café"]
+    raw = default_model.text_tower.encode(texts, task="retrieval.query")
+    joint = default_model.encode_text(texts, task="retrieval.query", normalize_embeddings=False)
+    space = default_model.space
+    expected = (raw - space.text_mean.numpy()) @ space.rotation.numpy()
+    assert np.allclose(joint, expected, atol=1e-5)
+    assert np.allclose(space.rotation.numpy().T @ space.rotation.numpy(), np.eye(raw.shape[1]), atol=1e-5)
