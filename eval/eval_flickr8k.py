@@ -32,7 +32,9 @@ def evaluate(name: str, data: Path, split: str) -> dict:
     full_r5 = metrics["full"]["t2i_R@5"]
     metrics["matryoshka_t2i_R@5_kept"] = {d: metrics[f"dim{d}"]["t2i_R@5"] / full_r5 for d in PREFIXES}
     metrics["multilingual_dev_t2i"] = multilingual(model, data)
-    return {"dataset": "flickr8k", "split": split, "model": Path(name).name, "task": "image-text retrieval",
+    path = Path(name)
+    label = path.parent.name if path.name == "best" else path.name  # runs/<model>/best -> <model>
+    return {"dataset": "flickr8k", "split": split, "model": label, "task": "image-text retrieval",
             "metrics": metrics}
 
 

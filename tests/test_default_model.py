@@ -51,3 +51,4 @@ def test_text_vectors_are_the_text_models_up_to_the_fitted_space(default_model):
     expected = (raw - space.text_mean.numpy()) @ space.rotation.numpy()
     assert np.allclose(joint, expected, atol=1e-5)
     assert np.allclose(space.rotation.numpy().T @ space.rotation.numpy(), np.eye(raw.shape[1]), atol=1e-5)
+
