@@ -34,7 +34,7 @@ def create_open_clip(name: str, pretrained: Optional[str] = None, device: str = 
     except RuntimeError as err:
         if "download" not in str(err).lower():
             raise
-        raise RuntimeError(
+        raise ConnectionError(
             f"could not download open_clip weights {name}/{pretrained} (no network?). "
             "Download them once while online, or pass a local checkpoint file as pretrained."
         ) from err

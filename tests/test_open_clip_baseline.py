@@ -43,3 +43,12 @@ def test_clear_errors_for_bad_names_and_paths(tmp_path):
         OpenCLIPModel("ViT-B-32", pretrained="not-a-tag")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         OpenCLIPModel("ViT-B-32", pretrained=str(tmp_path / "missing.pt"))
+
+
+def test_offline_pretrained_tag_says_what_to_do(monkeypatch):
+    def offline(*args, **kwargs):
+        raise RuntimeError("Failed to download weights for tag 'openai': no network")
+
+    monkeypatch.setattr(open_clip, "create_model_and_transforms", offline)
+    with pytest.raises(ConnectionError, match="pass a local checkpoint file"):
+        OpenCLIPModel("ViT-B-32", pretrained="openai")
