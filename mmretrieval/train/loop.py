@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Optional
 
 import torch
+from safetensors.torch import load_file
 from tqdm.auto import tqdm
 
 from ..adapter import VisionAdapter
 from ..encoding import batches
+from ..model import WEIGHTS_FILE
 from .data import Pairs
 from .features import PairFeatures, pair_features
 from .losses import build_loss
@@ -138,9 +140,7 @@ def train(model, train_pairs: Pairs, dev_pairs: Optional[Pairs] = None, config: 
         logger.info("epoch %d: %s", epoch, record)
 
     if (out_dir / BEST).is_dir():
-        from safetensors.torch import load_file
-
-        model.load_trainable_state_dict(load_file(str(out_dir / BEST / "adapter.safetensors")))
+        model.load_trainable_state_dict(load_file(str(out_dir / BEST / WEIGHTS_FILE)))
     model.eval()
     return TrainResult(best_epoch=best["epoch"], best_metrics=best["metrics"], history=history,
                        skipped=skipped, out_dir=out_dir)
