@@ -38,15 +38,27 @@ def test_index_then_search_cli(tiny_model, tmp_path, assets, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
-def test_readme_queries_find_the_right_photos(tmp_path, assets):
-    """The README's main command, on the shipped default model (skipped until its weights ship)."""
-    from mmretrieval import DEFAULT_MODEL, list_pretrained, load_model
-    from mmretrieval.indexing import Index
+README_QUERIES = [("a cat lying on a couch", "cat.jpg"), ("a rocket launching into the sky", "rocket.jpg"),
+                  ("a man with a camera on a tripod", "camera.jpg")]
+
+
+def test_readme_main_command_finds_the_right_photos(tmp_path, assets, capsys):
+    """The README's main command (`index assets` then `search` with its queries) on the shipped default."""
+    from mmretrieval import DEFAULT_MODEL, list_pretrained
 
     if DEFAULT_MODEL not in list_pretrained():
         pytest.skip(f"the default model's weights ({DEFAULT_MODEL}) are not in mmretrieval/pretrained/ yet")
-    with Index.open(path=tmp_path / "q", model=load_model()) as index:
-        index.add_images([assets], show_progress=False)
-        for query, name in [("a cat lying on a couch", "cat.jpg"), ("a rocket launching into the sky", "rocket.jpg"),
-                            ("a cup of coffee", "coffee.jpg")]:
-            assert index.search(text=query, limit=1)[0].path.endswith(name), query
+    store = ["--store", str(tmp_path / "q")]
+    assert main(["index", str(assets), "--no-progress", *store]) == 0
+    capsys.readouterr()
+    queries = [query for query, _ in README_QUERIES]
+    assert main(["search", *queries, "--limit", "1", "--json", *store]) == 0
+    hits = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(h["query"], h["path"].rsplit("/", 1)[-1]) for h in hits] == README_QUERIES
+
+
+def test_search_refuses_empty_or_missing_queries(tmp_path, capsys):
+    assert main(["search", "  ", "--store", str(tmp_path / "q")]) == 2
+    assert "empty query" in capsys.readouterr().err
+    assert main(["search", "--store", str(tmp_path / "q")]) == 2
+    assert "give text queries or --image" in capsys.readouterr().err

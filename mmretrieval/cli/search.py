@@ -13,7 +13,8 @@ _RANGE = {">=": "gte", "<=": "lte", ">": "gt", "<": "lt"}
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("search", help="search the collection by text or by image")
-    parser.add_argument("query", nargs="?", help="a text query, e.g. \"a dog on the beach\"")
+    parser.add_argument("queries", nargs="*", metavar="QUERY",
+                        help="text queries, e.g. \"a dog on the beach\" (each is searched in turn)")
     parser.add_argument("--image", default=None, metavar="PATH", help="find images similar to this one")
     parser.add_argument("--limit", type=int, default=10, help="number of hits (default: 10)")
     parser.add_argument("--filter", action="append", default=[], metavar="FIELD=VALUE",
@@ -27,24 +28,36 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    if (args.query is None) == (args.image is None):
-        raise ValueError("give a text query or --image PATH (one of them)")
+    if bool(args.queries) == (args.image is not None):
+        raise ValueError("give text queries or --image PATH (one of them)")
+    if any(not q.strip() for q in args.queries):
+        raise ValueError("an empty query matches nothing; give some words to search for")
     with open_index(args) as index:
         if not index.store.exists():
             raise ValueError(f"collection {args.collection!r} at {index.store.location} does not exist; "
                              "run `mmretrieval index PATH...` first")
-        hits = index.search(text=args.query, image=args.image, limit=args.limit, filter=parse_filters(args.filter),
-                            dim=args.dim, kinds=tuple(k.strip() for k in args.kinds.split(",")))
-    for rank, hit in enumerate(hits, 1):
-        if args.json:
-            print(json.dumps({"rank": rank, "id": hit.id, "score": round(hit.score, 6), "kind": hit.kind, **hit.payload}))
-        else:
-            label = hit.path or hit.payload.get("text", "")[:80]
-            caption = f"  ({hit.payload['caption']})" if hit.payload.get("caption") else ""
-            print(f"{rank:3d}. {hit.score:.4f}  {label}{caption}")
-    if not hits and not args.json:
-        print("no hits")
+        search = dict(limit=args.limit, filter=parse_filters(args.filter), dim=args.dim,
+                      kinds=tuple(k.strip() for k in args.kinds.split(",")))
+        if args.image is not None:
+            _print_hits(index.search(image=args.image, **search), args.json, label=None)
+        for query in args.queries:
+            _print_hits(index.search(text=query, **search), args.json, label=query if len(args.queries) > 1 else None)
     return 0
+
+
+def _print_hits(hits, as_json: bool, label) -> None:
+    if label is not None and not as_json:
+        print(f"{label}:")
+    for rank, hit in enumerate(hits, 1):
+        if as_json:
+            print(json.dumps({"rank": rank, "id": hit.id, "score": round(hit.score, 6), "kind": hit.kind,
+                              **({"query": label} if label is not None else {}), **hit.payload}))
+        else:
+            text = hit.path or hit.payload.get("text", "")[:80]
+            caption = f"  ({hit.payload['caption']})" if hit.payload.get("caption") else ""
+            print(f"{rank:3d}. {hit.score:.4f}  {text}{caption}")
+    if not hits and not as_json:
+        print("no hits")
 
 
 def parse_filters(items) -> dict | None:
