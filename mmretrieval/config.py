@@ -29,6 +29,7 @@ class TrunkConfig:
     name: str = "efficientnet-lite0"
     pretrained: Optional[str] = None  # open_clip tag or checkpoint path
     image_size: Optional[int] = None  # None: the trunk's native size
+    tta_flip: bool = False  # average the pooled features of the image and its mirror image
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,9 @@ class MMRetrievalModel(nn.Module):
                 f"gives {self.text_tower.dim}-d vectors"
             )
         self.adapter = VisionAdapter(config.adapter, self.trunk.output_dim, config.embed_dim).to(device)
+        if config.trunk.tta_flip and self.adapter.needs_grid:
+            raise ValueError(f"config {config.name!r}: trunk.tta_flip averages pooled features, but the "
+                             f"{config.adapter.kind} adapter reads the grid; turn one of them off")
         self.space = JointSpace(config.embed_dim).to(device)
         self.eval()
 
@@ -134,6 +137,8 @@ class MMRetrievalModel(nn.Module):
         pixels = pixels.to(self.device)
         if self.adapter.needs_grid:
             return self.trunk(pixels, return_grid=True)
+        if self.config.trunk.tta_flip:
+            return (self.trunk(pixels) + self.trunk(pixels.flip(-1))) / 2, None
         return self.trunk(pixels), None
 
     def adapter_forward(self, pooled: torch.Tensor, grid: Optional[torch.Tensor] = None) -> torch.Tensor:

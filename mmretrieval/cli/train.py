@@ -30,6 +30,10 @@ def register(subparsers) -> None:
                         help="loss weight per Matryoshka dim of the model config (default: all 1)")
     parser.add_argument("--no-center", dest="center_text", action="store_false", default=None,
                         help="do not subtract the caption mean from text vectors")
+    parser.add_argument("--flip-augment", action="store_true", default=None,
+                        help="train each image on its plain or mirrored view, picked per epoch (both cached)")
+    parser.add_argument("--no-tta-flip", action="store_true",
+                        help="train on plain features even where the model config averages each image with its mirror")
     parser.add_argument("--dropout", type=float, help="input feature dropout (overrides the model config)")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--cache", default=None, help="feature cache folder (default: ~/.cache/mmretrieval/features)")
@@ -50,6 +54,8 @@ def run(args) -> int:
     config = ModelConfig.load(Path(args.model)) if args.model.endswith(".json") else get_model_config(args.model)
     if args.dropout is not None:
         config = dataclasses.replace(config, adapter=dataclasses.replace(config.adapter, input_dropout=args.dropout))
+    if args.no_tta_flip:
+        config = dataclasses.replace(config, trunk=dataclasses.replace(config.trunk, tta_flip=False))
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
                  if getattr(args, f.name, None) is not None}
     if args.matryoshka_weights:

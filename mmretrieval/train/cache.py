@@ -10,12 +10,14 @@ API
     ``.pooled`` ``(N, C)`` float32, ``.grid`` ``(N, H*W, C)`` float16 when ``grid=True``
     (attention pooling), ``.failed`` ``{index: reason}`` for files that could not be read
     (their rows are zero; ``.kept`` lists the good indices). Bad files never stop the run.
+    ``flip=None`` gives what the model computes (with ``trunk.tta_flip``, the average of both views);
+    ``flip=False`` / ``True`` the plain / mirrored view alone. Each view is cached on its own.
 ``text_embeddings(model, texts, task="retrieval.passage", ...) -> Tensor``
     ``(N, D)`` float32, L2-normalised text-tower embeddings (before the model's ``JointSpace``)
     for an ``MMRetrievalModel`` or a bare ``TextTower``, with ``task``'s prefix applied.
 
 Keys: an image entry is keyed by the trunk (its config, a checksum of its weights, and its
-preprocessing) and the SHA-1 of the file's bytes, so a renamed file still hits and an edited
+preprocessing; the mirrored view gets its own key) and the SHA-1 of the file's bytes, so a renamed file still hits and an edited
 one does not. A text entry is keyed by the text tower (config + weights checksum), the prompt
 prefix and the text. Entries live in append-only safetensors shards under
 ``<root>/<images|grids|texts>/<tower key>/``, written atomically every few batches, so an
@@ -69,10 +71,18 @@ def image_features(
     num_workers: int = 2,
     show_progress_bar: Optional[bool] = None,
     root: Optional[Path] = None,
+    flip: Optional[bool] = None,
 ) -> ImageFeatures:
     """Cached trunk features of ``images`` (paths or bytes); see the module docstring."""
+    if flip is None and model.config.trunk.tta_flip:
+        if grid:
+            raise ValueError("flip test-time augmentation averages pooled features only; it has no grid")
+        views = [image_features(model, images, False, batch_size, num_workers, show_progress_bar, root, flip=f)
+                 for f in (False, True)]
+        failed = {**views[0].failed, **views[1].failed}
+        return ImageFeatures(pooled=(views[0].pooled + views[1].pooled) / 2, failed=failed)
     root = Path(root) if root is not None else cache_dir("features")
-    key = trunk_key(model.trunk)
+    key = trunk_key(model.trunk, flip=bool(flip))
     pooled_store = ShardStore(root / "images" / key)
     grid_store = ShardStore(root / "grids" / key) if grid else None
     failed: dict[int, str] = {}
@@ -87,7 +97,7 @@ def image_features(
     todo = [i for i, d in enumerate(digests) if d is not None and not all(d in s for s in stores)]
     if todo:
         _encode_images(model, images, digests, todo, pooled_store, grid_store, batch_size, num_workers,
-                       show_progress_bar, failed)
+                       show_progress_bar, failed, bool(flip))
     good = [i for i in range(len(digests)) if i not in failed]
     out = ImageFeatures(pooled=torch.zeros(len(digests), model.trunk.output_dim), failed=failed)
     if good:
@@ -141,9 +151,10 @@ def weights_checksum(module: torch.nn.Module, skip: tuple[str, ...] = ()) -> str
     return digest.hexdigest()
 
 
-def trunk_key(trunk) -> str:
-    """Cache key of an image trunk: its class, weights and preprocessing."""
-    return _short_hash(type(trunk).__name__, weights_checksum(trunk), repr(trunk.preprocess))
+def trunk_key(trunk, flip: bool = False) -> str:
+    """Cache key of an image trunk: its class, weights and preprocessing (and the mirrored view)."""
+    parts = (type(trunk).__name__, weights_checksum(trunk), repr(trunk.preprocess))
+    return _short_hash(*parts, "hflip") if flip else _short_hash(*parts)
 
 
 def text_key(tower) -> str:
@@ -176,7 +187,8 @@ def _content_digest(image) -> bytes:
 
 
 # ---- encoding ----------------------------------------------------------------------------
-def _encode_images(model, images, digests, todo, pooled_store, grid_store, batch_size, num_workers, show, failed):
+def _encode_images(model, images, digests, todo, pooled_store, grid_store, batch_size, num_workers, show, failed,
+                   flip):
     show = show if show is not None else len(todo) > 4 * batch_size
     pending: dict[bytes, tuple] = {}  # digest -> (pooled, grid); flushed every SHARD_ROWS rows
 
@@ -188,10 +200,12 @@ def _encode_images(model, images, digests, todo, pooled_store, grid_store, batch
                 grid_store.write(keys, torch.stack([pending[k][1] for k in keys]))
             pending.clear()
 
-    with tqdm(total=len(todo), desc="image features", unit="img", disable=not show) as bar:
+    with tqdm(total=len(todo), desc="mirrored image features" if flip else "image features", unit="img",
+              disable=not show) as bar:
         for idx, pixels, errors in _load_batches(model, [images[i] for i in todo], batch_size, num_workers):
             failed.update({todo[j]: reason for j, reason in errors.items()})
             if idx:
+                pixels = pixels.flip(-1) if flip else pixels
                 with torch.inference_mode():
                     out = model.trunk(pixels.to(model.device), return_grid=grid_store is not None)
                 pooled, grid = out if grid_store is not None else (out, None)

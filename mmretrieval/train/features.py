@@ -25,6 +25,7 @@ class PairFeatures:
     grid: Optional[torch.Tensor]  # (num_images, H*W, C) or None
     text: torch.Tensor  # (num_captions, D), normalised text-tower embeddings
     skipped: dict  # image path -> reason it was skipped
+    views: Optional[torch.Tensor] = None  # (2, num_images, C): plain and mirrored pooled features, if asked
 
     @property
     def image_index(self) -> torch.Tensor:
@@ -32,8 +33,12 @@ class PairFeatures:
 
 
 def pair_features(model, pairs: Pairs, grid: bool = False, root=None, show_progress_bar: Optional[bool] = None,
-                  batch_size: int = 64) -> PairFeatures:
-    """Encode (or read from the cache) both sides of ``pairs``; unreadable images are dropped and reported."""
+                  batch_size: int = 64, views: bool = False) -> PairFeatures:
+    """Encode (or read from the cache) both sides of ``pairs``; unreadable images are dropped and reported.
+
+    ``pooled`` is what the model computes (the two views' average with ``trunk.tta_flip``); ``views=True``
+    also reads the plain and the mirrored image's features, for flip augmentation in training.
+    """
     images = image_features(model, pairs.images, grid=grid, root=root, batch_size=batch_size,
                             show_progress_bar=show_progress_bar)
     skipped = {pairs.images[i]: reason for i, reason in images.failed.items()}
@@ -45,6 +50,11 @@ def pair_features(model, pairs: Pairs, grid: bool = False, root=None, show_progr
     pairs = pairs.subset_images(kept) if skipped else pairs
     pooled = images.pooled[kept]
     grid_rows = images.grid[kept] if images.grid is not None else None
+    view_rows = None
+    if views:
+        view_rows = torch.stack([
+            image_features(model, pairs.images, root=root, batch_size=batch_size, flip=flip,
+                           show_progress_bar=show_progress_bar).pooled for flip in (False, True)])
     text = text_embeddings(model, pairs.captions, task=CAPTION_TASK, root=root, batch_size=batch_size,
                            show_progress_bar=show_progress_bar)
-    return PairFeatures(pairs=pairs, pooled=pooled, grid=grid_rows, text=text, skipped=skipped)
+    return PairFeatures(pairs=pairs, pooled=pooled, grid=grid_rows, text=text, skipped=skipped, views=view_rows)

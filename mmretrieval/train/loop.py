@@ -50,6 +50,7 @@ class TrainConfig:
     matryoshka_weights: Optional[tuple] = None  # one per dim; None: all 1
     center_text: bool = True  # subtract the training captions' mean from text vectors
     rotate_text: bool = True  # PCA rotation so Matryoshka prefixes keep the most
+    flip_augment: bool = False  # each epoch, each image trains on its plain or its mirrored view (both cached)
     select_on: str = "rsum"  # dev metric that picks the best epoch
     seed: int = 0
 
@@ -72,7 +73,10 @@ def train(model, train_pairs: Pairs, dev_pairs: Optional[Pairs] = None, config: 
     if checkpoint_path.exists() and not resume:
         raise FileExistsError(f"{out_dir} already holds a run; resume it (resume=True / --resume) or pick another folder")
     grid = model.adapter.needs_grid
-    train_feats = pair_features(model, train_pairs, grid=grid, root=cache_root, show_progress_bar=show_progress_bar)
+    if config.flip_augment and grid:
+        raise ValueError("flip_augment picks between pooled views; the attention adapter reads the grid")
+    train_feats = pair_features(model, train_pairs, grid=grid, root=cache_root, show_progress_bar=show_progress_bar,
+                                views=config.flip_augment)
     dev_feats = (pair_features(model, dev_pairs, grid=grid, root=cache_root, show_progress_bar=show_progress_bar)
                  if dev_pairs is not None else None)
     skipped = {**train_feats.skipped, **(dev_feats.skipped if dev_feats else {})}
@@ -104,12 +108,16 @@ def train(model, train_pairs: Pairs, dev_pairs: Optional[Pairs] = None, config: 
     with torch.no_grad():
         text_targets = model.space(train_feats.text.to(device))
     pooled = train_feats.pooled.to(device)
+    views = train_feats.views.to(device) if train_feats.views is not None else None
     grid_rows = train_feats.grid.to(device) if train_feats.grid is not None else None
     image_index = train_feats.image_index.to(device)
     for epoch in range(start_epoch, config.epochs):
         started = time.perf_counter()
         torch.manual_seed(config.seed * 1000 + epoch)  # shuffling and dropout repeat exactly on resume
         order = torch.randperm(len(image_index)).tolist()
+        if views is not None:
+            mirrored = torch.rand(len(pooled), 1, device=device) < 0.5
+            pooled = torch.where(mirrored, views[1], views[0])
         model.adapter.train()
         total = 0.0
         for idx in tqdm(list(batches(order, config.batch_size)), desc=f"epoch {epoch + 1}/{config.epochs}",
