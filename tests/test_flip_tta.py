@@ -104,3 +104,11 @@ def test_train_command_takes_flip_augment_and_keeps_tta_in_the_saved_model(flip_
 
 def test_train_command_can_train_a_flip_config_on_plain_features(flip_model, caption_pairs_csv, tmp_path):
     assert _train_command(flip_model, caption_pairs_csv, tmp_path, "--no-tta-flip").config.trunk.tta_flip is False
+
+
+def test_an_index_of_plain_vectors_is_not_reused_for_flip_vectors(flip_model, tiny_model):
+    from mmretrieval.indexing import model_fingerprint
+
+    plain = MMRetrievalModel(tiny_model.config, device="cpu")
+    plain.load_trainable_state_dict(flip_model.trainable_state_dict())
+    assert model_fingerprint(plain) != model_fingerprint(flip_model)

@@ -236,6 +236,8 @@ def model_fingerprint(model) -> str:
     for name, tensor in sorted(model.trainable_state_dict().items()):
         digest.update(name.encode())
         digest.update(tensor.float().numpy().tobytes())
+    if model.config.trunk.tta_flip:  # same weights, other image vectors (older configs keep their hash)
+        digest.update(b"tta_flip")
     return digest.hexdigest()[:16]
 
 
