@@ -1,0 +1,30 @@
+"""The scripts in examples/ run as documented on the shipped default model."""
+
+import runpy
+import sys
+from pathlib import Path
+
+import pytest
+
+from mmretrieval import DEFAULT_MODEL, list_pretrained
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+pytestmark = pytest.mark.skipif(DEFAULT_MODEL not in list_pretrained(), reason="default weights not shipped")
+
+
+def _run(monkeypatch, capsys, script: str, *args: str) -> str:
+    monkeypatch.setattr(sys, "argv", [script, *args])
+    runpy.run_path(str(EXAMPLES / script), run_name="__main__")
+    return capsys.readouterr().out
+
+
+def test_search_photos_example(monkeypatch, capsys):
+    out = _run(monkeypatch, capsys, "search_photos.py")
+    assert "indexed 5 images" in out
+    assert "-> cat.jpg" in out.splitlines()[1] and "-> rocket.jpg" in out.splitlines()[2]
+
+
+def test_multimodal_rag_example(monkeypatch, capsys):
+    out = _run(monkeypatch, capsys, "multimodal_rag.py", "What does the launch look like?")
+    assert '"type": "image"' in out and '"type": "text"' in out
+    assert "Question: What does the launch look like?" in out
