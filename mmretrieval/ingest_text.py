@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from .encoding import finish
 from .indexing import IndexReport
 from .indexing.files import Scope, collect, image_extensions
+from .indexing.stored import prune_missing, stored_by_path
 from .rag.passages import TEXT_SUFFIXES, is_markdown, read_document, split_passages
 from .store import SMALL, TEXT, Point, point_id
 
@@ -64,15 +65,8 @@ def add_texts(
     model = index.model
     scope = collect_documents(paths_or_globs)
     report = IndexReport()
-    stored: dict[str, list] = {}
-    for record in index.store.scroll({"kind": TEXT}):
-        path = record.payload.get("path", "")
-        if scope.covers(path):
-            stored.setdefault(path, []).append(record)
-
-    gone = [str(r.id) for path, records in stored.items() if not os.path.exists(path) for r in records]
-    index.store.delete(gone)
-    report.removed += len({path for path in stored if not os.path.exists(path)})
+    stored = stored_by_path(index.store, TEXT, scope)
+    report.removed += prune_missing(index.store, stored)
 
     for path in tqdm(scope.files, desc="documents", unit="doc", disable=not show_progress):
         old = stored.get(path, [])

@@ -20,6 +20,7 @@ from ..store import IMAGE, SMALL, TEXT, Point, VectorStore, build_filter
 from .files import collect
 from .prepare import MAX_FILE_BYTES, Prepared, bounded_map, prepare
 from .results import Hit, IndexReport
+from .stored import prune_missing, stored_by_path
 
 DEFAULT_SMALL_DIM = 64
 
@@ -81,16 +82,8 @@ class Index:
         captions = {os.path.abspath(os.path.expanduser(k)): v for k, v in captions.items()} if captions else None
         report = IndexReport()
 
-        stored: dict[str, list] = {}
-        for record in self.store.scroll({"kind": IMAGE}):
-            path = record.payload.get("path", "")
-            if scope.covers(path):
-                stored.setdefault(path, []).append(record)
-        on_disk = set(scope.files)
-        gone = [r.id for path, records in stored.items() if path not in on_disk and not os.path.exists(path)
-                for r in records]
-        self.store.delete(gone)
-        report.removed += len(gone)
+        stored = stored_by_path(self.store, IMAGE, scope)
+        report.removed += prune_missing(self.store, stored)
 
         todo = []
         for path in scope.files:

@@ -1,0 +1,24 @@
+"""What a collection already holds for a set of inputs: its points grouped by file, and pruning."""
+
+from __future__ import annotations
+
+import os
+
+from .files import Scope
+
+
+def stored_by_path(store, kind: str, scope: Scope) -> dict[str, list]:
+    """Stored points of ``kind`` ("image" or "text") whose file lies in ``scope``, grouped by path."""
+    stored: dict[str, list] = {}
+    for record in store.scroll({"kind": kind}):
+        path = record.payload.get("path", "")
+        if scope.covers(path):
+            stored.setdefault(path, []).append(record)
+    return stored
+
+
+def prune_missing(store, stored: dict[str, list]) -> int:
+    """Delete the points of files gone from disk (and drop them from ``stored``); return how many files."""
+    gone = [path for path in stored if not os.path.exists(path)]
+    store.delete([str(record.id) for path in gone for record in stored.pop(path)])
+    return len(gone)
