@@ -12,7 +12,11 @@ COMMANDS = ("demo", "index", "search", "train", "eval", "rag", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mmretrieval", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="mmretrieval",
+        description="Image-text retrieval on a frozen text embedding model: index photos and documents "
+        "into Qdrant, search them by text or image, train adapters, evaluate, RAG and a web UI.",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
