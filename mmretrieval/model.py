@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
+from typing import Optional
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -15,6 +14,7 @@ from .adapter import JointSpace, VisionAdapter
 from .config import ModelConfig
 from .encoding import as_list, batches, default_device, finish
 from .images import load_image
+from .parallel import bounded_map
 from .text.tower import TextTower
 from .vision.trunk import build_trunk
 
@@ -102,9 +102,9 @@ class MMRetrievalModel(nn.Module):
         out = torch.empty(len(items), self.embed_dim)
         show = show_progress_bar if show_progress_bar is not None else len(items) > 4 * batch_size
         chunks = list(batches(range(len(items)), batch_size))
-        pixel_batches = self.iter_pixels(([items[i] for i in idx] for idx in chunks), num_workers)
-        for idx, pixels in tqdm(zip(chunks, pixel_batches), total=len(chunks), desc="images", disable=not show):
-            out[idx] = self.embed_pixels(pixels).float().cpu()
+        pixels = bounded_map(self.preprocess, items, workers=num_workers, ahead=2 * batch_size)
+        for idx in tqdm(chunks, desc="images", disable=not show):
+            out[idx] = self.embed_pixels(torch.stack([next(pixels) for _ in idx])).float().cpu()
         return finish(
             out,
             normalize_embeddings=normalize_embeddings, truncate_dim=truncate_dim,
@@ -114,18 +114,6 @@ class MMRetrievalModel(nn.Module):
     def preprocess(self, image) -> torch.Tensor:
         """Load (path/bytes/PIL) and turn one image into the trunk's input tensor."""
         return self.trunk.preprocess(load_image(image))
-
-    def iter_pixels(self, image_batches: Iterable[list], num_workers: int = 4) -> Iterator[torch.Tensor]:
-        """Decode and preprocess batches on threads, one batch ahead of the caller."""
-        with ThreadPoolExecutor(max(1, num_workers)) as pool:
-            pending = None
-            for batch in image_batches:
-                future = [pool.submit(self.preprocess, image) for image in batch]
-                if pending is not None:
-                    yield torch.stack([f.result() for f in pending])
-                pending = future
-            if pending is not None:
-                yield torch.stack([f.result() for f in pending])
 
     @torch.inference_mode()
     def embed_pixels(self, pixels: torch.Tensor) -> torch.Tensor:

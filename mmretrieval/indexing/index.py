@@ -18,7 +18,8 @@ from ..encoding import batches, finish
 from ..images import MAX_IMAGE_PIXELS
 from ..store import IMAGE, SMALL, TEXT, Point, VectorStore, build_filter
 from .files import collect
-from .prepare import MAX_FILE_BYTES, Prepared, bounded_map, prepare
+from ..parallel import bounded_map
+from .prepare import MAX_FILE_BYTES, Prepared, prepare
 from .results import Hit, IndexReport
 from .stored import prune_missing, stored_by_path
 

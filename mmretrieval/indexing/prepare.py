@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Callable, Optional
 
 from ..images import MAX_IMAGE_PIXELS, ImageLoadError, load_image
 from ..store import point_id
@@ -60,16 +58,3 @@ def prepare(
     item.width, item.height = image.size
     item.pixels = preprocess(image)
     return item
-
-
-def bounded_map(fn: Callable, items: Iterable, workers: int, ahead: int) -> Iterator:
-    """``map(fn, items)`` in order on ``workers`` threads, never more than ``ahead`` results in flight."""
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        source = iter(items)
-        pending = deque(pool.submit(fn, item) for _, item in zip(range(max(1, ahead)), source))
-        while pending:
-            done = pending.popleft()
-            for item in source:
-                pending.append(pool.submit(fn, item))
-                break
-            yield done.result()
