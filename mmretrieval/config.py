@@ -30,6 +30,7 @@ class TrunkConfig:
     pretrained: Optional[str] = None  # open_clip tag or checkpoint path
     image_size: Optional[int] = None  # None: the trunk's native size
     tta_flip: bool = False  # average the pooled features of the image and its mirror image
+    extra_stages: int = 0  # EfficientNet-Lite: also pool the last N stages' outputs, concatenated after the head's
 
 
 @dataclass(frozen=True)

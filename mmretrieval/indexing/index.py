@@ -230,8 +230,11 @@ def model_fingerprint(model) -> str:
     for name, tensor in sorted(model.trainable_state_dict().items()):
         digest.update(name.encode())
         digest.update(tensor.float().numpy().tobytes())
-    if model.config.trunk.tta_flip:  # same weights, other image vectors (older configs keep their hash)
+    trunk = model.config.trunk  # options that change image vectors under the same weights
+    if trunk.tta_flip:  # (older configs keep their hash)
         digest.update(b"tta_flip")
+    if trunk.image_size or trunk.extra_stages:
+        digest.update(f"image_size={trunk.image_size},extra_stages={trunk.extra_stages}".encode())
     return digest.hexdigest()[:16]
 
 

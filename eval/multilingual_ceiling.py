@@ -1,0 +1,71 @@
+"""How much of English text->image recall can German/French/Czech queries keep with this text tower?
+
+    python eval/multilingual_ceiling.py [MODEL] [--data /work/shared/data/flickr8k]
+
+An oracle that needs no image at all: each Multi30k dev image is represented by the centroid of
+its Flickr8k English captions in MODEL's joint space (leaving out the caption the English
+Multi30k query repeats), and each language's query retrieves among those centroids. A vision
+adapter can at best land an image on such a centroid, and the language gap here comes from the
+frozen text tower alone. Prints R@5 per language and its share of English R@5, in the full joint
+space and at each Matryoshka prefix. Features come from the feature cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from mmretrieval import DEFAULT_MODEL, load_model
+from mmretrieval.train.cache import text_embeddings
+from mmretrieval.train.data import load_pairs
+from mmretrieval.train.features import CAPTION_TASK
+from mmretrieval.train.metrics import retrieval_recall
+
+LANGS = ("en", "de", "fr", "cs")
+
+
+def _same(caption: str) -> str:
+    return caption.strip().lower().rstrip(" .")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", nargs="?", default=DEFAULT_MODEL)
+    parser.add_argument("--data", type=Path, default=Path("/work/shared/data/flickr8k"))
+    args = parser.parse_args()
+    model = load_model(args.model, device="cpu")
+    dev = load_pairs(args.data, split="dev")
+    with open(args.data / "multilingual_dev.tsv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    english_query = {r["image"]: _same(r["caption"]) for r in rows if r["lang"] == "en"}
+    names = [Path(p).name for p in dev.images]
+    kept = [i for i, (caption, image) in enumerate(zip(dev.captions, dev.image_index))
+            if english_query.get(names[image]) != _same(caption)]
+    with torch.no_grad():
+        captions = model.space(text_embeddings(model, [dev.captions[i] for i in kept], task=CAPTION_TASK))
+        queries = model.space(text_embeddings(model, [r["caption"] for r in rows], task=CAPTION_TASK))
+    owner = torch.tensor([dev.image_index[i] for i in kept])
+    row_of = {name: i for i, name in enumerate(names)}
+    dims = [*model.config.matryoshka_dims] or [model.embed_dim]
+    print(f"{args.model}: caption-centroid oracle on {len(english_query)} Multi30k dev images, text->image R@5")
+    print("dims  " + "  ".join(f"{lang:>5}" for lang in LANGS) + "  " + "  ".join(f"{lang}/en" for lang in LANGS[1:]))
+    for dim in dims:
+        centroids = torch.zeros(len(names), dim).index_add_(0, owner, F.normalize(captions[:, :dim], dim=-1))
+        recall = {}
+        for lang in LANGS:
+            picked = [i for i, r in enumerate(rows) if r["lang"] == lang]
+            images = sorted({rows[i]["image"] for i in picked})
+            position = {name: k for k, name in enumerate(images)}
+            gallery = centroids[[row_of[name] for name in images]]
+            truth = torch.tensor([position[rows[i]["image"]] for i in picked])
+            recall[lang] = retrieval_recall(gallery, queries[picked, :dim], truth)["t2i_R@5"]
+        shares = "  ".join(f"{recall[lang] / recall['en']:5.0%}" for lang in LANGS[1:])
+        print(f"{dim:<6}" + "  ".join(f"{recall[lang]:5.1f}" for lang in LANGS) + "  " + shares)
+
+
+if __name__ == "__main__":
+    main()
