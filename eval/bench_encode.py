@@ -1,5 +1,8 @@
 """Encode throughput on this machine: texts/s for the packaged text towers, images/s for the trunks.
 
+The trunk rows are Lite0/1/2 at their native sizes and the default model's trunk setting (input
+size, extra stages, flip: what ``encode_image`` runs).
+
     python eval/bench_encode.py [--data ../shared/data/flickr8k] [--texts 512] [--images 256]
 
 Uses Flickr8k captions and photos when the folder exists, else the photos in assets/ and
@@ -16,7 +19,9 @@ from pathlib import Path
 
 import torch
 
+from mmretrieval import DEFAULT_MODEL
 from mmretrieval.config import TextTowerConfig, TrunkConfig
+from mmretrieval.registry import get_model_config
 from mmretrieval.images import load_image
 from mmretrieval.text.tower import TextTower
 from mmretrieval.vision.trunk import build_trunk
@@ -60,24 +65,30 @@ def main() -> None:
         print(f"text  {name:24s} {r:8.1f} texts/s   x{r / first:.2f}")
 
     pil = [load_image(p) for p in images]  # decode once: this measures the trunk alone
+    trunks = [TrunkConfig(name=f"efficientnet-lite{i}") for i in range(3)]
+    trunks.insert(1, get_model_config(DEFAULT_MODEL).trunk)  # what encode_image runs for the default
     first = None
-    for name in ("efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2"):
+    for config in trunks:
+        label = f"{config.name} {config.image_size or 'native'}px" + (
+            f" +{config.extra_stages} stages" if config.extra_stages else "") + (" +flip" if config.tta_flip else "")
         try:
-            trunk = build_trunk(TrunkConfig(name=name), device="cpu")
+            trunk = build_trunk(config, device="cpu")
         except ImportError as err:
-            print(f"image {name:24s} skipped ({err})")
+            print(f"image {label:40s} skipped ({err})")
             continue
         pixels = torch.stack([trunk.preprocess(img) for img in pil])
+        views = (False, True) if config.tta_flip else (False,)
 
         def forward(n):
             with torch.inference_mode():
                 for start in range(0, n, args.batch_size):
-                    trunk(pixels[start : min(n, start + args.batch_size)])
+                    batch = pixels[start : min(n, start + args.batch_size)]
+                    for flip in views:
+                        trunk(batch.flip(-1) if flip else batch)
 
         r = rate(len(pixels), forward)
         first = first or r
-        print(f"image {name:24s} {r:8.1f} images/s  x{r / first:.2f}")
-
+        print(f"image {label:40s} {r:8.1f} images/s  x{r / first:.2f}")
 
 if __name__ == "__main__":
     main()
