@@ -13,13 +13,13 @@ space and at each Matryoshka prefix. Features come from the feature cache.
 from __future__ import annotations
 
 import argparse
-import csv
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from mmretrieval import DEFAULT_MODEL, load_model
+from mmretrieval.evaluation.datasets import multilingual_tsv
 from mmretrieval.train.cache import text_embeddings
 from mmretrieval.train.data import load_pairs
 from mmretrieval.train.features import CAPTION_TASK
@@ -39,15 +39,17 @@ def main() -> None:
     args = parser.parse_args()
     model = load_model(args.model, device="cpu")
     dev = load_pairs(args.data, split="dev")
-    with open(args.data / "multilingual_dev.tsv", newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
-    english_query = {r["image"]: _same(r["caption"]) for r in rows if r["lang"] == "en"}
+    multi = multilingual_tsv.load(args.data / "multilingual_dev.tsv", args.data / "images")
+    multi_names = [Path(p).name for p in multi.images]
+    query_image = [links[0] for links in multi.text_images]  # one image per caption
+    english_query = {multi_names[image]: _same(text)
+                     for text, image, lang in zip(multi.texts, query_image, multi.languages) if lang == "en"}
     names = [Path(p).name for p in dev.images]
     kept = [i for i, (caption, image) in enumerate(zip(dev.captions, dev.image_index))
             if english_query.get(names[image]) != _same(caption)]
     with torch.no_grad():
         captions = model.space(text_embeddings(model, [dev.captions[i] for i in kept], task=CAPTION_TASK))
-        queries = model.space(text_embeddings(model, [r["caption"] for r in rows], task=CAPTION_TASK))
+        queries = model.space(text_embeddings(model, multi.texts, task=CAPTION_TASK))
     owner = torch.tensor([dev.image_index[i] for i in kept])
     row_of = {name: i for i, name in enumerate(names)}
     dims = [*model.config.matryoshka_dims] or [model.embed_dim]
@@ -57,11 +59,11 @@ def main() -> None:
         centroids = torch.zeros(len(names), dim).index_add_(0, owner, F.normalize(captions[:, :dim], dim=-1))
         recall = {}
         for lang in LANGS:
-            picked = [i for i, r in enumerate(rows) if r["lang"] == lang]
-            images = sorted({rows[i]["image"] for i in picked})
-            position = {name: k for k, name in enumerate(images)}
-            gallery = centroids[[row_of[name] for name in images]]
-            truth = torch.tensor([position[rows[i]["image"]] for i in picked])
+            picked = [i for i, code in enumerate(multi.languages) if code == lang]
+            images = sorted({query_image[i] for i in picked})
+            position = {image: k for k, image in enumerate(images)}
+            gallery = centroids[[row_of[multi_names[image]] for image in images]]
+            truth = torch.tensor([position[query_image[i]] for i in picked])
             recall[lang] = retrieval_recall(gallery, queries[picked, :dim], truth)["t2i_R@5"]
         shares = "  ".join(f"{recall[lang] / recall['en']:5.0%}" for lang in LANGS[1:])
         print(f"{dim:<6}" + "  ".join(f"{recall[lang]:5.1f}" for lang in LANGS) + "  " + shares)

@@ -39,6 +39,8 @@ def test_extra_stages_append_pooled_stage_outputs(assets):
         hook.remove()
     assert trunk.output_dim == pooled.shape[1] == 1280 + 320 + 192
     torch.testing.assert_close(pooled[:, :1280], expected_head)
+    with torch.inference_mode():  # the trunk's own block loop matches the library's
+        torch.testing.assert_close(expected_head, head_only.net.extract_features(pixels).mean(dim=(2, 3)))
     torch.testing.assert_close(pooled[:, 1280:], torch.cat([seen[1], seen[0]], dim=1))
     assert trunk_key(trunk) != trunk_key(head_only)
     with pytest.raises(ValueError, match="has 7 stages"):

@@ -154,8 +154,8 @@ def weights_checksum(module: torch.nn.Module, skip: tuple[str, ...] = ()) -> str
 def trunk_key(trunk, flip: bool = False) -> str:
     """Cache key of an image trunk: its class, weights and preprocessing (and the mirrored view)."""
     parts = (type(trunk).__name__, weights_checksum(trunk), repr(trunk.preprocess))
-    if getattr(trunk, "tapped", None):  # extra pooled stages (head-only keys stay as they were)
-        parts += (f"stages={trunk.tapped}",)
+    if trunk.cache_tag:  # only when set, so keys of untagged trunks stay as they were
+        parts += (trunk.cache_tag,)
     return _short_hash(*parts, "hflip") if flip else _short_hash(*parts)
 
 

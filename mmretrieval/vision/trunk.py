@@ -18,10 +18,15 @@ _LITE_PACKAGES = {
 
 
 class ImageTrunk(nn.Module):
-    """Base class: ``preprocess`` maps a PIL RGB image to a tensor; ``forward`` to features."""
+    """Base class: ``preprocess`` maps a PIL RGB image to a tensor; ``forward`` to features.
+
+    ``cache_tag`` names any feature option the class, weights and preprocessing don't already
+    identify (the feature cache keys on it); empty when there is none.
+    """
 
     output_dim: int
     preprocess = None
+    cache_tag: str = ""
 
     def forward(self, pixels: torch.Tensor, return_grid: bool = False):
         raise NotImplementedError
@@ -48,6 +53,7 @@ class EfficientNetLiteTrunk(ImageTrunk):
         if not 0 <= extra_stages <= len(stage_ends):
             raise ValueError(f"{name} has {len(stage_ends)} stages; extra_stages={extra_stages} is out of range")
         self.tapped = stage_ends[len(stage_ends) - extra_stages:] if extra_stages else []
+        self.cache_tag = f"stages={self.tapped}" if self.tapped else ""
         self.output_dim = self.net._conv_head.out_channels + sum(widths[i] for i in self.tapped)
         size = image_size or EfficientNet.get_image_size(name)
         # TF EfficientNet-Lite was trained on (pixel - 127) / 128
