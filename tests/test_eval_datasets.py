@@ -110,3 +110,36 @@ def test_missing_files_and_data_root_are_named(tmp_path, monkeypatch):
     (tmp_path / "split_test.txt").write_text("a.jpg\nb.jpg\n")
     with pytest.raises(FileNotFoundError, match="1 of 2 images are missing"):
         captions.load_flickr8k(tmp_path)
+
+
+def test_limit_keeps_evenly_spaced_images_with_their_texts(tmp_path):
+    from mmretrieval.evaluation.datasets import ClassificationData, RetrievalData, VQAData
+    from mmretrieval.evaluation.datasets.subset import limit_images
+
+    images = [f"{i}.jpg" for i in range(10)]
+    classes = ClassificationData(images, [i // 5 for i in range(10)], ["a", "b"], ["{}"])
+    cut = limit_images(classes, 3)
+    assert cut.images == ["0.jpg", "4.jpg", "9.jpg"] and cut.labels == [0, 0, 1] and cut.info == {"limit": 3}
+    captions = RetrievalData(images, ["zero", "four", "four and five", "nine"], [[0], [4], [4, 5], [9]],
+                             languages=["en", "de", "en", "de"])
+    cut = limit_images(captions, 2)  # images 0 and 9; captions of image 4 alone are dropped
+    assert cut.texts == ["zero", "nine"] and cut.text_images == [[0], [1]] and cut.languages == ["en", "de"]
+    assert limit_images(captions, 3).text_images == [[0], [1], [1], [2]]  # 0, 4(.5 rounds to 4), 9
+    vqa = VQAData(images, ["q0", "q1", "q9"], [0, 1, 9], [[0], [1], [0]], ["yes", "no"])
+    cut = limit_images(vqa, 2)
+    assert cut.questions == ["q0", "q9"] and cut.question_images == [0, 1] and cut.answers == [[0], [0]]
+    assert limit_images(vqa, 50) is vqa
+    with pytest.raises(ValueError, match="at least 1"):
+        limit_images(vqa, 0)
+
+
+def test_load_dataset_limit_and_unknown_options_are_named(tmp_path):
+    _images(tmp_path / "n01", ["1.jpg", "2.jpg", "3.jpg"])
+    _images(tmp_path / "n02", ["1.png", "2.png"])
+    (tmp_path / "prompts.json").write_text(json.dumps({"templates": ["{}"]}))
+    (tmp_path / "set.json").write_text(json.dumps({"format": "image_folder", "prompts": str(tmp_path / "prompts.json"),
+                                                   "paths": {"root": "."}}))
+    data = load_dataset(str(tmp_path / "set.json"), str(tmp_path), limit=2, max_per_class=2)
+    assert data.labels == [0, 1] and data.info == {"max_per_class": 2, "limit": 2}
+    with pytest.raises(ValueError, match=r"has no option max_questions; its options are max_per_class"):
+        load_dataset(str(tmp_path / "set.json"), str(tmp_path), max_questions=3)

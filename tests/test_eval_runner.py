@@ -76,6 +76,7 @@ def test_open_clip_checkpoint_through_the_suite_and_report(tiny_model, data_root
              "datasets": {str(data_root / "colours.json"): {"tasks": ["zeroshot_classification"]}}}
     (tmp_path / "suite.json").write_text(json.dumps(suite))
     [result] = run_suite(tmp_path / "suite.json")
+    assert result["wall_time_s"]["load"] > 0  # the suite loads the model once and records that load
     assert result["model_spec"]["checkpoint_sha256"] and set(result["metrics"]) == {"top1", "mean_per_class_recall"}
     assert 0 <= result["metrics"]["top1"] <= 100 and result["dataset_info"]["classes"] == 3
     evaluate(ModelSpec("tiny", pretrained=False), str(data_root / "captions.json"), "retrieval",
@@ -109,6 +110,39 @@ def test_cli_run_report_and_errors(tiny_model_config, data_root, tmp_path, capsy
                  str(data_root), "--task", "vqa"]) == 2
     assert "supports tasks" in capsys.readouterr().err
     assert main(["eval", "--report", str(tmp_path / "empty")]) == 2
+
+
+def test_cli_max_per_class_limit_and_real_load_time(tiny_model_config, data_root, tmp_path, capsys):
+    folder = tmp_path / "saved"
+    torch.manual_seed(0)
+    from mmretrieval import MMRetrievalModel
+
+    MMRetrievalModel(tiny_model_config, device="cpu").save(folder)
+    base = ["eval", "--model", str(folder), "--data-root", str(data_root), "--dims", "8"]
+    assert main([*base, "--dataset", str(data_root / "colours.json"), "--max-per-class", "1",
+                 "--out", str(tmp_path / "one")]) == 0
+    saved = json.loads((tmp_path / "one" / "saved__colours__zeroshot_classification.json").read_text())
+    assert saved["dataset_info"]["images"] == 3 and saved["dataset_info"]["max_per_class"] == 1
+    wall = saved["wall_time_s"]  # the model was loaded by the CLI, then passed in: its load time is kept
+    assert wall["load"] > 0 and wall["data"] >= 0
+    assert wall["total"] >= wall["load"] + wall["encode"]
+    assert main([*base, "--dataset", str(data_root / "captions.json"), "--limit", "2",
+                 "--out", str(tmp_path / "two")]) == 0
+    saved = json.loads((tmp_path / "two" / "saved__captions__retrieval.json").read_text())
+    assert saved["dataset_info"]["images"] == 2 and saved["dataset_info"]["limit"] == 2
+    assert saved["dataset_info"]["texts"] == 4  # each kept image's en + de caption
+    capsys.readouterr()
+    assert main([*base, "--dataset", str(data_root / "captions.json"), "--max-per-class", "1"]) == 2
+    assert "has no option max_per_class" in capsys.readouterr().err
+
+
+def test_load_time_is_unknown_not_zero_when_a_model_is_passed_without_it(tiny_model, data_root):
+    result = evaluate(ModelSpec("tiny", pretrained=False), str(data_root / "colours.json"),
+                      "zeroshot_classification", data_root=str(data_root), dims=[8], model=tiny_model)
+    assert result["wall_time_s"]["load"] is None and result["wall_time_s"]["data"] >= 0
+    result = evaluate(ModelSpec("tiny", pretrained=False), str(data_root / "colours.json"),
+                      "zeroshot_classification", data_root=str(data_root), dims=[8], model=tiny_model, load_s=1.5)
+    assert result["wall_time_s"]["load"] == 1.5 and result["wall_time_s"]["total"] >= 1.5
 
 
 def test_vqa_task_end_to_end(tiny_model, tmp_path):

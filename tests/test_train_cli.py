@@ -22,3 +22,19 @@ def test_train_command_reports_skipped_images_and_saves_a_loadable_model(
     model = load_model(str(tmp_path / "run" / "best"), device="cpu")
     assert model.config.adapter.input_dropout == 0.1
     assert model.encode_image(str(caption_pairs_csv.parent / "red.jpg")).shape == (32,)
+
+
+def test_train_help_explains_the_recipe_options_and_their_defaults(capsys):
+    import pytest
+
+    from mmretrieval.cli.main import main
+    from mmretrieval.train import TrainConfig
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split()).split(" options: ", 1)[1]  # past the usage line
+    defaults = TrainConfig()
+    for option, value in (("--epochs", defaults.epochs), ("--batch-size", defaults.batch_size),
+                          ("--lr", defaults.lr), ("--weight-decay", defaults.weight_decay), ("--loss", defaults.loss)):
+        shown = text.split(f"{option} ", 1)[1].split(" --", 1)[0]  # the option's own help entry
+        assert f"(default: {value})" in shown, (option, shown)

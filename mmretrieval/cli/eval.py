@@ -29,6 +29,12 @@ def register(subparsers) -> None:
     parser.add_argument("--out", help="where to write result JSONs (a run) or the report (default: next to "
                                       "RESULTS_DIR)")
     parser.add_argument("--only", action="append", help="with --suite: run only this model label (repeatable)")
+    parser.add_argument("--max-per-class", type=int, metavar="N",
+                        help="image-folder sets (cifar10, imagenette): the first N images per class; the committed "
+                             "cifar10 result uses 200, as eval/suite.json does")
+    parser.add_argument("--limit", type=int, metavar="N",
+                        help="smoke run: only N images spread evenly over the set, with their captions/questions "
+                             "(also with --suite)")
     parser.set_defaults(func=run)
 
 
@@ -42,20 +48,25 @@ def run(args) -> int:
     if args.suite:
         from ..evaluation.runner import run_suite
 
-        for result in run_suite(args.suite, data_root=args.data_root, out_dir=args.out, models=args.only):
+        if args.max_per_class:
+            raise ValueError("--max-per-class is for one run; a suite sets it per dataset (\"args\" in the file)")
+        for result in run_suite(args.suite, data_root=args.data_root, out_dir=args.out, models=args.only,
+                                limit=args.limit):
             print(_summary(result))
         return 0
     if not args.dataset:
         raise ValueError("--model needs --dataset (a name from the evaluation package or a config JSON)")
     from ..evaluation.datasets import load_dataset, tasks_for
-    from ..evaluation.runner import evaluate
+    from ..evaluation.runner import evaluate, timed
 
     spec = _spec(args)
-    data = load_dataset(args.dataset, args.data_root)
+    options = {"max_per_class": args.max_per_class} if args.max_per_class else {}
+    data, data_s = timed(load_dataset, args.dataset, args.data_root, limit=args.limit, **options)
     dims = [int(d) for d in args.dims.split(",")] if args.dims else None
-    model = spec.load()
+    model, load_s = timed(spec.load)
     for task in [args.task] if args.task else tasks_for(data):
-        result = evaluate(spec, args.dataset, task, dims=dims, out_dir=args.out, model=model, data=data)
+        result = evaluate(spec, args.dataset, task, dims=dims, out_dir=args.out, model=model, data=data,
+                          load_s=load_s, data_s=data_s)
         print(_summary(result) if args.out else json.dumps(result["metrics"], indent=1))
     return 0
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 
 def register(subparsers) -> None:
+    from ..train.loop import TrainConfig  # its defaults are what --help shows
+
+    default = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
     parser = subparsers.add_parser(
         "train", help="train the vision adapter on image-caption pairs",
         description="Train the adapter of a named model on image-caption pairs. DATA is a Flickr8k-style folder "
@@ -19,11 +24,15 @@ def register(subparsers) -> None:
     parser.add_argument("--images", default=None, help="folder that relative image paths resolve against")
     parser.add_argument("--out", default="runs/train", help="output folder: log.jsonl, checkpoint.pt, best/")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
-    parser.add_argument("--epochs", type=int, help="passes over the captions")
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--lr", type=float)
-    parser.add_argument("--weight-decay", type=float)
-    parser.add_argument("--loss", choices=("infonce", "siglip"))
+    parser.add_argument("--epochs", type=int, help=f"passes over the captions (default: {default['epochs']})")
+    parser.add_argument("--batch-size", type=int,
+                        help="captions per step; each is contrasted with the rest of its batch "
+                             f"(default: {default['batch_size']})")
+    parser.add_argument("--lr", type=float,
+                        help=f"peak AdamW learning rate, after warm-up then cosine decay (default: {default['lr']})")
+    parser.add_argument("--weight-decay", type=float, help=f"AdamW weight decay (default: {default['weight_decay']})")
+    parser.add_argument("--loss", choices=("infonce", "siglip"),
+                        help=f"contrastive loss: softmax InfoNCE (CLIP) or sigmoid SigLIP (default: {default['loss']})")
     parser.add_argument("--no-matryoshka", dest="matryoshka", action="store_false", default=None,
                         help="train on the full dimension only")
     parser.add_argument("--matryoshka-weights", nargs="+", type=float,
@@ -35,13 +44,12 @@ def register(subparsers) -> None:
     parser.add_argument("--no-tta-flip", action="store_true",
                         help="train on plain features even where the model config averages each image with its mirror")
     parser.add_argument("--dropout", type=float, help="input feature dropout (overrides the model config)")
-    parser.add_argument("--seed", type=int)
+    parser.add_argument("--seed", type=int, help=f"random seed (default: {default['seed']})")
     parser.add_argument("--cache", default=None, help="feature cache folder (default: ~/.cache/mmretrieval/features)")
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
-    import dataclasses
     import json
     from pathlib import Path
 

@@ -75,7 +75,8 @@ def markdown(results: list[dict], plots: list[Path]) -> str:
         lines.append(f"| {r['model']} | {r['dataset']} | {r['task']} | {info} | {r['embed_dim']} | "
                      f"{r['wall_time_s']['encode']} | {r['wall_time_s']['total']} |")
     total = sum(r["wall_time_s"]["total"] for r in results)
-    lines += ["", f"Sum of run wall times: {total:.0f} s over {len(results)} runs.", "", "## Models", ""]
+    lines += ["", f"Sum of run wall times: {total:.0f} s over {len(results)} runs (each counts the model and "
+                  "dataset load it used, shared in a suite).", "", "## Models", ""]
     for model in models:
         spec = next(r["model_spec"] for r in results if r["model"] == model)
         lines.append(f"- **{model}**: `{json.dumps(spec)}`")

@@ -22,24 +22,29 @@ SWEEP_DIMS = (32, 64, 128, 256)  # Matryoshka sweep; the full dimension is alway
 
 def evaluate(spec: ModelSpec, dataset: str, task: str, data_root: Optional[str] = None,
              dims: Optional[Sequence[int]] = None, out_dir: Optional[str] = None, model=None, data=None,
-             dataset_args: Optional[dict] = None, note: Optional[str] = None) -> dict:
+             dataset_args: Optional[dict] = None, note: Optional[str] = None,
+             load_s: Optional[float] = None, data_s: Optional[float] = None) -> dict:
     """Evaluate one model on one dataset and task; return the result and write it under ``out_dir``.
 
-    ``model`` / ``data`` reuse an already loaded model or dataset (a suite loads each once); ``note``
-    is kept in the result's ``dataset_info`` (say why data was subsampled, for instance).
+    ``model`` / ``data`` reuse an already loaded model or dataset (a suite loads each once); ``load_s`` /
+    ``data_s`` say how long loading them took (``timed``), recorded in ``wall_time_s`` as ``load`` and
+    ``data`` (None when passed in without). ``note`` is kept in the result's ``dataset_info`` (say why
+    data was subsampled, for instance).
     """
-    started = time.perf_counter()
     config = dataset_config(dataset)
-    data = data if data is not None else load_dataset(dataset, data_root, **(dataset_args or {}))
+    if model is None:
+        model, load_s = timed(spec.load)
+    if data is None:
+        data, data_s = timed(load_dataset, dataset, data_root, **(dataset_args or {}))
     if task not in tasks_for(data):
         raise ValueError(f"dataset {dataset!r} supports tasks {tasks_for(data)}, not {task!r}")
-    model = model if model is not None else spec.load()
-    loaded = time.perf_counter()
+    started = time.perf_counter()
     embeddings = tasks.embed(task, model, data, spec.text_task)
     encoded = time.perf_counter()
     full = embeddings["image"].shape[1]
     dims = sorted({d for d in (dims or SWEEP_DIMS) if d < full} | {full})
     by_dim = {str(d): tasks.score(task, embeddings, data, d) for d in dims}
+    done = time.perf_counter()
     result = {
         "dataset": config["name"],
         "model": spec.title,
@@ -53,14 +58,27 @@ def evaluate(spec: ModelSpec, dataset: str, task: str, data_root: Optional[str] 
         "dataset_info": {"description": config.get("description", ""), **tasks.describe(data),
                          **({"note": note} if note else {})},
         "model_spec": spec.describe(),
-        "wall_time_s": {"load": round(loaded - started, 2), "encode": round(encoded - loaded, 2),
-                        "total": round(time.perf_counter() - started, 2)},
+        # a suite loads each model and dataset once: every run it serves records that one load
+        "wall_time_s": {"load": _round(load_s), "data": _round(data_s), "encode": _round(encoded - started),
+                        "score": _round(done - encoded),
+                        "total": _round(done - started + (load_s or 0) + (data_s or 0))},
         "versions": versions(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     if out_dir:
         write_result(result, out_dir)
     return result
+
+
+def timed(load, *args, **kwargs):
+    """``(load(*args, **kwargs), seconds it took)``: a model or dataset with its load time."""
+    started = time.perf_counter()
+    value = load(*args, **kwargs)
+    return value, time.perf_counter() - started
+
+
+def _round(seconds: Optional[float]) -> Optional[float]:
+    return None if seconds is None else round(seconds, 2)
 
 
 def write_result(result: dict, out_dir) -> Path:
@@ -71,11 +89,12 @@ def write_result(result: dict, out_dir) -> Path:
 
 
 def run_suite(suite_file, data_root: Optional[str] = None, out_dir: Optional[str] = None,
-              models: Optional[Sequence[str]] = None) -> list[dict]:
+              models: Optional[Sequence[str]] = None, limit: Optional[int] = None) -> list[dict]:
     """Run every model x (dataset, task) of a suite file; relative paths in it resolve against its folder.
 
     ``{"data_root": ..., "out": ..., "dims": [...], "models": [ModelSpec fields...],
-    "datasets": {"name": {"tasks": [...], "args": {...}, "note": "..."}}}``; ``models`` keeps only those labels.
+    "datasets": {"name": {"tasks": [...], "args": {...}, "note": "..."}}}``; ``models`` keeps only those labels;
+    ``limit`` cuts every dataset to that many images (a smoke run).
     """
     suite_file = Path(suite_file).expanduser()
     suite = json.loads(suite_file.read_text())
@@ -90,13 +109,13 @@ def run_suite(suite_file, data_root: Optional[str] = None, out_dir: Optional[str
     for spec in specs:
         if models and spec.title not in models:
             continue
-        model = spec.load()
+        model, load_s = timed(spec.load)
         for dataset, entry in suite["datasets"].items():
-            data = load_dataset(dataset, data_root, **entry.get("args", {}))
+            data, data_s = timed(load_dataset, dataset, data_root, limit=limit, **entry.get("args", {}))
             for task in entry["tasks"]:
                 logger.warning("evaluating %s on %s / %s", spec.title, dataset, task)
                 result = evaluate(spec, dataset, task, dims=suite.get("dims"), out_dir=out_dir, model=model,
-                                  data=data, note=entry.get("note"))
+                                  data=data, note=entry.get("note"), load_s=load_s, data_s=data_s)
                 results.append(result)
     return results
 

@@ -7,12 +7,14 @@ to a data root) and loader ``args``; image-folder sets name a ``prompts`` file (
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import os
 from importlib import resources
 from pathlib import Path
 from typing import Optional, Union
 
+from .subset import limit_images
 from .types import ClassificationData, RetrievalData, VQAData
 
 DATA_ROOT_ENV = "MMRETRIEVAL_DATA"
@@ -69,10 +71,12 @@ def load_prompts(name_or_file: str) -> dict:
     return {"classnames": data.get("classnames"), "templates": data["templates"]}
 
 
-def load_dataset(name_or_file: str, data_root: Optional[str] = None, **overrides) -> Dataset:
+def load_dataset(name_or_file: str, data_root: Optional[str] = None, limit: Optional[int] = None,
+                 **overrides) -> Dataset:
     """Load a named dataset (or a config file); relative paths resolve against ``data_root``.
 
-    ``data_root`` defaults to ``$MMRETRIEVAL_DATA``; ``overrides`` replace loader args (e.g. ``max_per_class``).
+    ``data_root`` defaults to ``$MMRETRIEVAL_DATA``; ``overrides`` replace loader args (e.g. ``max_per_class``);
+    ``limit`` keeps that many images spread evenly over the set (``subset.limit_images``), for a smoke run.
     """
     config = dataset_config(name_or_file)
     args = dict(config.get("args", {}))
@@ -86,10 +90,18 @@ def load_dataset(name_or_file: str, data_root: Optional[str] = None, **overrides
                 f"pass --data-root (or set {DATA_ROOT_ENV}) to the folder that holds them"
             )
         args.update({key: str(Path(root).expanduser() / rel) for key, rel in config["paths"].items()})
-    args.update(overrides)
     module, function = FORMATS[config["format"]].split(":")
     loader = getattr(importlib.import_module(f"{__name__}.{module}"), function)
-    return loader(**args)
+    parameters = set(inspect.signature(loader).parameters)
+    unknown = sorted(set(overrides) - parameters)
+    if unknown:
+        fixed = set(config.get("paths", {})) | ({"templates", "classnames"} if config.get("prompts") else set())
+        options = sorted(parameters - fixed)
+        raise ValueError(f"dataset {config['name']!r} ({config['format']} format) has no option "
+                         f"{', '.join(unknown)}; its options are {', '.join(options) or 'none'}")
+    args.update(overrides)
+    data = loader(**args)
+    return data if limit is None else limit_images(data, limit)
 
 
 def tasks_for(dataset: Dataset) -> tuple[str, ...]:
