@@ -1,6 +1,7 @@
 """One facade over Qdrant: an embedded collection on disk (default), ``:memory:``, or a server by URL.
 
-Two engines run it (``engine=``, see :mod:`mmretrieval.store_backends`): qdrant-client (default;
+Two engines run it (``engine=``, see :mod:`mmretrieval.store_backends`; their contract is
+:mod:`mmretrieval.store_backends.base`): qdrant-client (default;
 local mode or a server) and qdrant-edge (Rust, in-process, embedded only), with the same semantics.
 
 Schema: every point may hold the named vectors ``image`` and ``text`` (full dim, one joint space) and
@@ -21,6 +22,7 @@ from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 import numpy as np
 
 from .store_backends import DEFAULT_ENGINE, open_backend
+from .store_backends.base import ModelMismatchError, Point, StoreLockedError  # noqa: F401  (public here too)
 from .store_backends.client import LOCAL_MODE_COMFORT_LIMIT  # noqa: F401  (public name, kept here)
 
 IMAGE, TEXT, SMALL = "image", "text", "small"  # named vectors
@@ -28,19 +30,6 @@ FULL_VECTORS = (IMAGE, TEXT)
 DEFAULT_COLLECTION = "mmretrieval"
 _META_KEY = "mmretrieval"
 _ID_NAMESPACE = uuid.UUID("6f1c1d3e-5b0a-4c4e-9a53-2f4a9d1e7c10")
-
-
-class ModelMismatchError(ValueError):
-    """The collection was made by another model (or other dims); its vectors are not comparable."""
-
-
-class StoreLockedError(BlockingIOError):
-    """An embedded store folder is already open in another process."""
-
-    @classmethod
-    def for_folder(cls, folder, lock) -> "StoreLockedError":
-        return cls(f"the embedded Qdrant store {folder} is open in another process (it holds the lock {lock}); "
-                   "wait for that process to finish, or run a Qdrant server and use --url for concurrent access")
 
 
 @dataclass(frozen=True)
@@ -51,15 +40,6 @@ class CollectionInfo:
     dim: int
     small_dim: int
     fingerprint: Optional[str] = None
-
-
-@dataclass
-class Point:
-    """One point to write: ``vectors`` maps vector names (image/text/small) to arrays."""
-
-    id: str
-    vectors: dict[str, Any]
-    payload: dict[str, Any]
 
 
 def default_store_path() -> Path:

@@ -192,3 +192,31 @@ def test_engine_choice_is_checked(tmp_path):
         VectorStore(tmp_path / "q", engine="rust")
     with pytest.raises(ValueError, match="engine 'edge' is embedded"):
         VectorStore(url="http://localhost:6333", engine="edge")
+
+
+def test_engines_and_facade_share_one_contract_without_an_import_cycle():
+    import subprocess
+    import sys
+
+    from mmretrieval.store_backends import base, open_backend
+
+    code = ("import sys, mmretrieval.store_backends.client as c, mmretrieval.store_backends.edge as e; "
+            "print('mmretrieval.store' in sys.modules)")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "False"  # the engines need only base.py, never the facade
+    assert Point is base.Point and ModelMismatchError is base.ModelMismatchError
+    backend = open_backend("client", path=":memory:", collection="c")
+    try:
+        assert isinstance(backend, base.Backend)
+        missing = [name for name in ("exists", "read_record", "create", "drop", "upsert", "delete", "set_payload",
+                                     "retrieve", "scroll", "count", "query", "close") if not callable(getattr(backend, name))]
+        assert not missing
+    finally:
+        backend.close()
+
+
+def test_index_open_takes_the_engine(tmp_path, engine):
+    from mmretrieval.indexing import Index
+
+    with Index.open(path=tmp_path / "q", engine=engine) as index:
+        assert index.store.engine == engine

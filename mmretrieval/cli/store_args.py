@@ -26,9 +26,7 @@ def add_store_arguments(parser) -> None:
 def open_index(args):
     from ..indexing import Index
     from ..registry import load_model
-    from ..store import VectorStore
 
     model = load_model(args.model) if args.model else None
-    store = VectorStore(path=args.store, url=args.url, api_key=args.api_key, collection=args.collection,
-                        engine=args.engine)
-    return Index(store, model)
+    return Index.open(path=args.store, url=args.url, api_key=args.api_key, collection=args.collection,
+                      model=model, engine=args.engine)

@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 from ..encoding import batches, finish
 from ..images import MAX_IMAGE_PIXELS
-from ..store import IMAGE, SMALL, TEXT, Point, VectorStore, build_filter
+from ..store import DEFAULT_COLLECTION, IMAGE, SMALL, TEXT, Point, VectorStore, build_filter
 from .files import collect
 from ..parallel import bounded_map
 from .prepare import MAX_FILE_BYTES, Prepared, prepare
@@ -34,9 +34,12 @@ class Index:
         self._model = model
 
     @classmethod
-    def open(cls, path=None, url=None, api_key=None, collection: str = "mmretrieval", model=None) -> "Index":
-        """Open (or create on first write) a collection: embedded at ``path`` (default folder) or at ``url``."""
-        return cls(VectorStore(path=path, url=url, api_key=api_key, collection=collection), model)
+    def open(cls, path=None, url=None, api_key=None, collection: str = DEFAULT_COLLECTION, model=None,
+             engine: Optional[str] = None) -> "Index":
+        """Open (or create on first write) a collection: embedded at ``path`` (default folder) or at ``url``.
+
+        ``engine`` picks the embedded engine (``"client"`` or ``"edge"``; see :class:`VectorStore`)."""
+        return cls(VectorStore(path=path, url=url, api_key=api_key, collection=collection, engine=engine), model)
 
     @property
     def model(self):

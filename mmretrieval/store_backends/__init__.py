@@ -3,20 +3,20 @@
 ``client``: qdrant-client (embedded local mode, ``:memory:``, or a server by URL).
 ``edge``: qdrant-edge, Qdrant's Rust engine in-process (embedded only).
 
-Each engine class takes ``(location, collection)`` plus its own options and offers the same
-methods: ``exists``, ``read_record``, ``create``, ``drop``, ``upsert``, ``delete``, ``set_payload``,
-``retrieve``, ``scroll``, ``count``, ``query``, ``close``. Filters arrive as qdrant-client
-``Filter`` objects (from ``store.build_filter``); results leave as qdrant-client ``Record`` /
-``ScoredPoint`` with string ids, whichever engine made them.
+Each engine class takes ``(location, collection)`` plus its own options and implements the
+:class:`~mmretrieval.store_backends.base.Backend` protocol (the contract, its point type and its
+errors live in :mod:`mmretrieval.store_backends.base`, which the facade imports too).
 """
 
 from __future__ import annotations
+
+from .base import Backend
 
 ENGINES = ("client", "edge")
 DEFAULT_ENGINE = "client"
 
 
-def open_backend(engine: str, path=None, url=None, api_key=None, collection: str = "mmretrieval"):
+def open_backend(engine: str, path=None, url=None, api_key=None, collection: str = "mmretrieval") -> Backend:
     """The engine named ``engine`` on ``path`` (folder, ``":memory:"`` or None) or ``url``."""
     if engine == "client":
         from .client import ClientBackend

@@ -7,6 +7,8 @@ from typing import Iterator, Optional
 
 import numpy as np
 
+from .base import StoreLockedError
+
 # qdrant-client's local mode is exact brute force in Python: fine up to about this many points.
 LOCAL_MODE_COMFORT_LIMIT = 20_000
 
@@ -123,8 +125,6 @@ class ClientBackend:
 
 def _open_embedded(folder: str):
     from qdrant_client import QdrantClient
-
-    from ..store import StoreLockedError
 
     try:
         return QdrantClient(path=folder)

@@ -18,6 +18,8 @@ from typing import Iterator, Optional
 
 import numpy as np
 
+from .base import StoreLockedError
+
 
 class EdgeBackend:
     """One collection as a qdrant-edge shard under ``path`` (a folder, or ``":memory:"`` for a temp one)."""
@@ -191,8 +193,6 @@ def _record(r):
 def _lock_folder(folder: Path, store: Path):
     """Hold ``folder/.lock`` for this process (portalocker, as qdrant-client's local mode), or raise."""
     import portalocker
-
-    from ..store import StoreLockedError
 
     folder.mkdir(parents=True, exist_ok=True)
     handle = open(folder / ".lock", "a+")

@@ -1,0 +1,84 @@
+"""The contract between :class:`mmretrieval.store.VectorStore` and the engines that run it.
+
+The facade (``store.py``) and every engine (``client.py``, ``edge.py``) import this module and
+nothing of each other: the point type, the errors and the :class:`Backend` protocol live here.
+
+Conventions every engine keeps:
+
+- one engine object serves one collection, at ``location`` (a folder, ``":memory:"`` or a URL);
+- filters arrive as qdrant-client ``Filter`` objects (made by ``store.build_filter``) or None;
+- results leave as qdrant-client ``Record`` (``retrieve``, ``scroll``) and ``ScoredPoint``
+  (``query``) objects with string ids, whichever engine made them;
+- vectors arrive as float32 numpy arrays, named ``image``, ``text`` and ``small``;
+- ``slow_past`` is the point count past which the engine's search gets slow (None: no such limit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator, Optional, Protocol, runtime_checkable
+
+import numpy as np
+
+
+class ModelMismatchError(ValueError):
+    """The collection was made by another model (or other dims); its vectors are not comparable."""
+
+
+class StoreLockedError(BlockingIOError):
+    """An embedded store folder is already open in another process."""
+
+    @classmethod
+    def for_folder(cls, folder, lock) -> "StoreLockedError":
+        return cls(f"the embedded Qdrant store {folder} is open in another process (it holds the lock {lock}); "
+                   "wait for that process to finish, or run a Qdrant server and use --url for concurrent access")
+
+
+@dataclass
+class Point:
+    """One point to write: ``vectors`` maps vector names (image/text/small) to arrays."""
+
+    id: str
+    vectors: dict[str, Any]
+    payload: dict[str, Any]
+
+
+# A coarse-to-fine request: (small vector name, small query vector, number of candidates).
+Prefetch = tuple[str, np.ndarray, int]
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What an engine offers the facade; see the module docstring for the conventions."""
+
+    collection: str
+    location: str
+    slow_past: Optional[int]
+
+    def exists(self) -> bool: ...
+
+    def read_record(self, key: str) -> Optional[dict]:
+        """The JSON record stored under ``key`` at creation (the model that made the collection)."""
+
+    def create(self, sizes: dict[str, int], key: str, record: dict) -> None:
+        """A new collection with one cosine vector per name of ``sizes``, recording ``{key: record}``."""
+
+    def drop(self) -> None: ...
+
+    def upsert(self, points: list[Point]) -> None: ...
+
+    def delete(self, ids: list[str]) -> None: ...
+
+    def set_payload(self, point_id: str, payload: dict) -> None:
+        """Merge ``payload`` into one point's payload."""
+
+    def retrieve(self, ids: list[str], with_vectors: bool = False) -> list: ...
+
+    def scroll(self, flt, with_vectors: bool, batch_size: int) -> Iterator: ...
+
+    def count(self, flt) -> int: ...
+
+    def query(self, vector: np.ndarray, using: str, limit: int, flt, prefetch: Optional[Prefetch] = None) -> list:
+        """Top ``limit`` by cosine on ``using``; with ``prefetch``, rerank its candidates on ``using``."""
+
+    def close(self) -> None: ...
