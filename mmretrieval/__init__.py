@@ -1,22 +1,43 @@
-"""mmretrieval: CLIP-style image-text retrieval on a frozen text embedding model."""
+"""mmretrieval: CLIP-style image-text retrieval on a frozen text embedding model.
 
-from .config import AdapterConfig, ModelConfig, TextTowerConfig, TrunkConfig
-from .images import ImageLoadError, load_image
-from .model import MMRetrievalModel
-from .registry import DEFAULT_MODEL, list_models, list_pretrained, load_model
+The public names below load on first use (PEP 562), so ``import mmretrieval`` and the command
+line's ``--help`` do not import torch.
+"""
 
-__version__ = "0.1.0"
+from __future__ import annotations
 
-__all__ = [
-    "AdapterConfig",
-    "DEFAULT_MODEL",
-    "ImageLoadError",
-    "MMRetrievalModel",
-    "ModelConfig",
-    "TextTowerConfig",
-    "TrunkConfig",
-    "list_models",
-    "list_pretrained",
-    "load_image",
-    "load_model",
-]
+import importlib
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("mmretrieval")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
+
+_PUBLIC = {
+    "AdapterConfig": ".config",
+    "ModelConfig": ".config",
+    "TextTowerConfig": ".config",
+    "TrunkConfig": ".config",
+    "ImageLoadError": ".images",
+    "load_image": ".images",
+    "MMRetrievalModel": ".model",
+    "DEFAULT_MODEL": ".registry",
+    "list_models": ".registry",
+    "list_pretrained": ".registry",
+    "load_model": ".registry",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'mmretrieval' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_PUBLIC[name], __name__), name)
+    globals()[name] = value  # later look-ups skip this hook
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_PUBLIC))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from importlib import resources
 from pathlib import Path
-from typing import Optional
-
-from safetensors.torch import load_file
+from typing import TYPE_CHECKING, Optional
 
 from .config import ModelConfig
-from .model import MMRetrievalModel
+
+if TYPE_CHECKING:
+    from .model import MMRetrievalModel
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ def load_model(
 
     ``pretrained=False`` builds a named architecture with a fresh, untrained adapter (for training).
     """
+    from .model import MMRetrievalModel  # torch: imported when a model is loaded, not with the registry
+
     name_or_path = name_or_path or DEFAULT_MODEL
     path = Path(name_or_path).expanduser()
     if path.is_dir():
@@ -59,5 +61,7 @@ def load_model(
                 f"no trained weights ship for {name_or_path!r} (shipped: {', '.join(list_pretrained()) or 'none'}); "
                 "train one with `mmretrieval train` or pass pretrained=False for an untrained adapter"
             )
+        from safetensors.torch import load_file
+
         model.load_trainable_state_dict(load_file(str(weights)))
     return model

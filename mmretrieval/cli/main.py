@@ -7,6 +7,8 @@ import importlib
 import logging
 import sys
 
+from .. import __version__
+
 # Each module defines ``register(subparsers)``, which adds its parser with ``func=run``.
 COMMANDS = ("demo", "index", "search", "train", "eval", "rag", "serve")
 
@@ -17,7 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Image-text retrieval on a frozen text embedding model: index photos and documents "
         "into Qdrant, search them by text or image, train adapters, evaluate, RAG and a web UI.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages (and model load bars)")
+    parser.add_argument("-V", "--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         importlib.import_module(f"mmretrieval.cli.{name}").register(subparsers)
@@ -27,10 +30,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    if not args.verbose:  # transformers draws a bar for every checkpoint it loads; ours show the real work
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()
     try:
         return args.func(args) or 0
     except (FileNotFoundError, ValueError, OSError) as err:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -15,6 +17,7 @@ from .packaged import PACKAGED_HUB_IDS, PACKAGED_LOAD_KWARGS, PACKAGED_TEXT_MODE
 from .tasks import check_task, resolve_prompts
 
 POOLINGS = ("mean", "cls", "last")
+logger = logging.getLogger(__name__)
 
 
 class TextTower(torch.nn.Module):
@@ -28,9 +31,10 @@ class TextTower(torch.nn.Module):
         source, folder = _locate(config.model)
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=config.trust_remote_code)
-            self.model = AutoModel.from_pretrained(
-                source, trust_remote_code=config.trust_remote_code, **PACKAGED_LOAD_KWARGS.get(config.model, {})
-            )
+            with _quiet_weight_loading():
+                self.model = AutoModel.from_pretrained(
+                    source, trust_remote_code=config.trust_remote_code, **PACKAGED_LOAD_KWARGS.get(config.model, {})
+                )
         except OSError as err:
             raise OSError(
                 f"could not load text model {config.model!r}: {err}\n"
@@ -153,3 +157,19 @@ def _folder_pooling(folder: Optional[Path]) -> Optional[str]:
         if cfg.get(key):
             return name
     return "mean"
+
+
+@contextmanager
+def _quiet_weight_loading():
+    """Hide transformers' per-checkpoint "Loading weights" bar (shown with debug logging, e.g. ``-v``);
+    download bars (huggingface_hub's) are untouched, and the caller's setting is restored."""
+    from transformers.utils import logging as hf_logging
+
+    if logger.isEnabledFor(logging.DEBUG) or not hf_logging.is_progress_bar_enabled():
+        yield
+        return
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.enable_progress_bar()
