@@ -21,7 +21,7 @@ def imported_after(code: str) -> set:
 
 def test_help_and_version_do_not_import_torch():
     code = ("from mmretrieval.cli.main import main\n"
-            "for argv in (['--help'], ['--version'], ['search', '--help'], ['index', '--help']):\n"
+            "for argv in (['--help'], ['--version'], ['search', '--help'], ['index', '--help'], ['train', '--help'], ['eval', '--help']):\n"
             "    try:\n        main(argv)\n    except SystemExit:\n        pass")
     assert imported_after(code) == set()
     assert imported_after("import mmretrieval; mmretrieval.DEFAULT_MODEL") == set()

@@ -6,7 +6,7 @@ import dataclasses
 
 
 def register(subparsers) -> None:
-    from ..train.loop import TrainConfig  # its defaults are what --help shows
+    from ..train.recipe import TrainConfig  # its defaults are what --help shows
 
     default = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
     parser = subparsers.add_parser(

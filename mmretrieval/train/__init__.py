@@ -2,26 +2,27 @@
 
 ``data`` reads image-caption pairs, ``cache`` stores trunk features and caption embeddings on disk,
 ``features`` turns pairs into cached tensors, ``losses`` holds InfoNCE/SigLIP/Matryoshka,
-``matryoshka`` fits the joint space's mean and rotation, ``metrics`` computes recall@K, and
-``loop`` runs the training.
+``matryoshka`` fits the joint space's mean and rotation, ``metrics`` computes recall@K, ``recipe``
+holds the training options and ``loop`` runs the training. Names load on first use (no torch for
+``mmretrieval train --help``).
 """
 
-from .cache import ImageFeatures, image_features, text_embeddings
-from .data import Pairs, load_pairs
-from .losses import InfoNCELoss, MatryoshkaLoss, SigLIPLoss, build_loss
-from .loop import TrainConfig, TrainResult, train
+from ..lazy import lazy_exports
 
-__all__ = [
-    "ImageFeatures",
-    "InfoNCELoss",
-    "MatryoshkaLoss",
-    "Pairs",
-    "SigLIPLoss",
-    "TrainConfig",
-    "TrainResult",
-    "build_loss",
-    "image_features",
-    "load_pairs",
-    "text_embeddings",
-    "train",
-]
+_PUBLIC = {
+    "ImageFeatures": ".cache",
+    "image_features": ".cache",
+    "text_embeddings": ".cache",
+    "Pairs": ".data",
+    "load_pairs": ".data",
+    "InfoNCELoss": ".losses",
+    "MatryoshkaLoss": ".losses",
+    "SigLIPLoss": ".losses",
+    "build_loss": ".losses",
+    "TrainConfig": ".recipe",
+    "TrainResult": ".loop",
+    "train": ".loop",
+}
+
+__all__ = sorted(_PUBLIC)
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)
