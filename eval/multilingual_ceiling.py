@@ -16,7 +16,6 @@ import argparse
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from mmretrieval import DEFAULT_MODEL, load_model
 from mmretrieval.evaluation.datasets import multilingual_tsv
@@ -47,16 +46,15 @@ def main() -> None:
     names = [Path(p).name for p in dev.images]
     kept = [i for i, (caption, image) in enumerate(zip(dev.captions, dev.image_index))
             if english_query.get(names[image]) != _same(caption)]
-    with torch.no_grad():
-        captions = model.space(text_embeddings(model, [dev.captions[i] for i in kept], task=CAPTION_TASK))
-        queries = model.space(text_embeddings(model, multi.texts, task=CAPTION_TASK))
+    captions = model.text_to_joint(text_embeddings(model, [dev.captions[i] for i in kept], task=CAPTION_TASK))
+    queries = model.text_to_joint(text_embeddings(model, multi.texts, task=CAPTION_TASK))
     owner = torch.tensor([dev.image_index[i] for i in kept])
     row_of = {name: i for i, name in enumerate(names)}
     dims = [*model.config.matryoshka_dims] or [model.embed_dim]
     print(f"{args.model}: caption-centroid oracle on {len(english_query)} Multi30k dev images, text->image R@5")
     print("dims  " + "  ".join(f"{lang:>5}" for lang in LANGS) + "  " + "  ".join(f"{lang}/en" for lang in LANGS[1:]))
     for dim in dims:
-        centroids = torch.zeros(len(names), dim).index_add_(0, owner, F.normalize(captions[:, :dim], dim=-1))
+        centroids = torch.zeros(len(names), dim).index_add_(0, owner, model.matryoshka_prefix(captions, dim))
         recall = {}
         for lang in LANGS:
             picked = [i for i, code in enumerate(multi.languages) if code == lang]
@@ -64,7 +62,7 @@ def main() -> None:
             position = {image: k for k, image in enumerate(images)}
             gallery = centroids[[row_of[multi_names[image]] for image in images]]
             truth = torch.tensor([position[query_image[i]] for i in picked])
-            recall[lang] = retrieval_recall(gallery, queries[picked, :dim], truth)["t2i_R@5"]
+            recall[lang] = retrieval_recall(gallery, model.matryoshka_prefix(queries[picked], dim), truth)["t2i_R@5"]
         shares = "  ".join(f"{recall[lang] / recall['en']:5.0%}" for lang in LANGS[1:])
         print(f"{dim:<6}" + "  ".join(f"{recall[lang]:5.1f}" for lang in LANGS) + "  " + shares)
 

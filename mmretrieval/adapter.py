@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .config import AdapterConfig
@@ -55,7 +56,8 @@ class JointSpace(nn.Module):
 
     With the defaults (zero mean, identity rotation) text vectors are exactly the text model's.
     A rotation alone keeps every full-dim cosine; it only reorders information so that
-    Matryoshka prefixes keep the most.
+    Matryoshka prefixes keep the most. A raw-space model keeps full-dim vectors in the text
+    model's own coordinates and uses this map only for its Matryoshka prefixes.
     """
 
     def __init__(self, dim: int):
@@ -65,3 +67,18 @@ class JointSpace(nn.Module):
 
     def forward(self, text: torch.Tensor) -> torch.Tensor:
         return (text - self.text_mean.to(text.dtype)) @ self.rotation.to(text.dtype)
+
+    def place_image(self, z: torch.Tensor) -> torch.Tensor:
+        """Unit image vectors in the text model's own space: ``sqrt(1 - g^2) * unit(z_perp) + g * m_hat``.
+
+        ``m`` is the caption mean and ``g = |m|``, the mean ``<t, m_hat>`` of training captions: every
+        image gets the captions' typical component along ``m_hat``, so for a fixed query it only shifts
+        all scores (ranking comes from ``z_perp``, the part of ``z`` orthogonal to ``m``) and image-text
+        cosines sit on the scale of text-text cosines. ``(u - m) @ rotation`` is then
+        ``sqrt(1 - g^2) * unit(z_perp) @ rotation``: the prefix space treats images and texts alike.
+        """
+        mean = self.text_mean.to(z.dtype)
+        g = mean.norm()
+        direction = mean / g.clamp(min=1e-12)
+        perp = z - (z @ direction)[..., None] * direction
+        return (1 - g**2).clamp(min=0).sqrt() * F.normalize(perp, dim=-1) + g * direction

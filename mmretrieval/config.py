@@ -54,6 +54,10 @@ class ModelConfig:
     embed_dim: int = 384
     matryoshka_dims: tuple = ()
     description: str = ""
+    # "centred": text and images share the fitted space (t - caption_mean) @ rotation.
+    # "raw": full-dim vectors live in the text model's own space (text vectors are exactly the text
+    # model's); the fitted space serves only Matryoshka prefixes (truncate_dim, the store's small vector).
+    space: str = "centred"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -16,7 +16,6 @@ from typing import Optional
 
 from tqdm.auto import tqdm
 
-from .encoding import finish
 from .indexing import IndexReport
 from .indexing.files import Scope, collect, image_extensions
 from .indexing.stored import prune_missing, stored_by_path
@@ -92,7 +91,7 @@ def add_texts(
         for start in range(0, len(passages), batch_size):
             chunk = passages[start : start + batch_size]
             raw = model.encode_text([p.text for p in chunk], task="retrieval.passage", convert_to_tensor=True)
-            small = finish(raw, normalize_embeddings=True, truncate_dim=info.small_dim, convert_to_numpy=True)
+            small = model.matryoshka_prefix(raw, info.small_dim).numpy()
             full = raw.numpy()
             for p, vector, small_vector in zip(chunk, full, small):
                 payload = {"kind": TEXT, "path": path, "hash": digest, "passage": p.index, "start": p.start,

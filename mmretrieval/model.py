@@ -20,18 +20,23 @@ from .vision.trunk import build_trunk
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "adapter.safetensors"
+SPACES = ("centred", "raw")
 
 
 class MMRetrievalModel(nn.Module):
     """CLIP-style model whose text side is a frozen text embedding model.
 
     ``encode_text`` and ``encode_image`` take sentence-transformers' argument names and
-    return vectors in one joint space (cosine similarity compares them).
+    return vectors in one joint space (cosine similarity compares them). With ``space="raw"`` in
+    the config that space is the text model's own: full-dim text vectors are exactly the text
+    model's, and Matryoshka prefixes come from the fitted rotation (see ``matryoshka_prefix``).
     """
 
     def __init__(self, config: ModelConfig, device: Optional[str] = None):
         super().__init__()
         device = device or default_device()
+        if config.space not in SPACES:
+            raise ValueError(f"config {config.name!r}: unknown space {config.space!r}; choose one of {', '.join(SPACES)}")
         self.config = config
         self.text_tower = TextTower(config.text, device=device)
         self.trunk = build_trunk(config.trunk, device=device)
@@ -55,6 +60,11 @@ class MMRetrievalModel(nn.Module):
     def embed_dim(self) -> int:
         return self.config.embed_dim
 
+    @property
+    def raw_space(self) -> bool:
+        """True when full-dim vectors live in the text model's own space (``config.space == "raw"``)."""
+        return self.config.space == "raw"
+
     # ---- text -------------------------------------------------------------------------
     def encode_text(
         self,
@@ -68,22 +78,48 @@ class MMRetrievalModel(nn.Module):
         convert_to_numpy: bool = True,
         convert_to_tensor: bool = False,
     ):
-        """Embed text(s) into the joint space (``task`` as in Jina-embeddings-v3)."""
+        """Embed text(s) into the joint space (``task`` as in Jina-embeddings-v3).
+
+        A raw-space model returns the text tower's own output at full dim, untouched.
+        """
+        fmt = dict(convert_to_numpy=convert_to_numpy, convert_to_tensor=convert_to_tensor)
+        if self.raw_space and truncate_dim in (None, self.embed_dim):
+            return self.text_tower.encode(
+                sentences, task=task, prompt=prompt, batch_size=batch_size, show_progress_bar=show_progress_bar,
+                normalize_embeddings=normalize_embeddings, truncate_dim=truncate_dim, **fmt,
+            )
         texts, single = as_list(sentences)
         raw = self.text_tower.encode(
             texts, task=task, prompt=prompt, batch_size=batch_size,
             show_progress_bar=show_progress_bar, convert_to_tensor=True,
         )
-        return finish(
-            self.text_to_joint(raw),
-            normalize_embeddings=normalize_embeddings, truncate_dim=truncate_dim,
-            convert_to_numpy=convert_to_numpy, convert_to_tensor=convert_to_tensor, single=single,
-        )
+        return self._finish(self.text_to_joint(raw), normalize_embeddings, truncate_dim, single=single, **fmt)
 
     def text_to_joint(self, text_embeddings: torch.Tensor) -> torch.Tensor:
-        """Map normalised text-tower vectors into the joint space (no-op for an identity space)."""
-        with torch.inference_mode():
+        """Map normalised text-tower vectors into the joint space (a raw-space model keeps them as they are)."""
+        if self.raw_space:
+            return text_embeddings.cpu()
+        with torch.no_grad():
             return self.space(text_embeddings.to(self.device)).cpu()
+
+    def image_to_joint(self, adapter_output: torch.Tensor) -> torch.Tensor:
+        """The adapter's output as a joint-space image vector (raw space: ``JointSpace.place_image``)."""
+        return self.space.place_image(adapter_output) if self.raw_space else adapter_output
+
+    def matryoshka_prefix(self, joint: torch.Tensor, dim: int) -> torch.Tensor:
+        """Unit ``dim``-d Matryoshka prefixes of full joint vectors (text or image alike).
+
+        Centred models store their rotation in the joint space itself, so this is the first ``dim``
+        coordinates. A raw-space model first maps its vectors into the fitted space, ``(x - m) @ R``.
+        """
+        return self._finish(torch.as_tensor(joint).float(), True, dim, convert_to_numpy=False, convert_to_tensor=True)
+
+    def _finish(self, joint, normalize_embeddings, truncate_dim, **fmt):
+        """``finish``, with a raw-space model's prefixes taken in its fitted space."""
+        if self.raw_space and truncate_dim not in (None, self.embed_dim):
+            with torch.no_grad():
+                joint = self.space(joint.to(self.device)).cpu()
+        return finish(joint, normalize_embeddings=normalize_embeddings, truncate_dim=truncate_dim, **fmt)
 
     # ---- images -----------------------------------------------------------------------
     def encode_image(
@@ -105,11 +141,8 @@ class MMRetrievalModel(nn.Module):
         pixels = bounded_map(self.preprocess, items, workers=num_workers, ahead=2 * batch_size)
         for idx in tqdm(chunks, desc="images", disable=not show):
             out[idx] = self.embed_pixels(torch.stack([next(pixels) for _ in idx])).float().cpu()
-        return finish(
-            out,
-            normalize_embeddings=normalize_embeddings, truncate_dim=truncate_dim,
-            convert_to_numpy=convert_to_numpy, convert_to_tensor=convert_to_tensor, single=single,
-        )
+        return self._finish(out, normalize_embeddings, truncate_dim, convert_to_numpy=convert_to_numpy,
+                            convert_to_tensor=convert_to_tensor, single=single)
 
     def preprocess(self, image) -> torch.Tensor:
         """Load (path/bytes/PIL) and turn one image into the trunk's input tensor."""
@@ -130,7 +163,8 @@ class MMRetrievalModel(nn.Module):
         return self.trunk(pixels), None
 
     def adapter_forward(self, pooled: torch.Tensor, grid: Optional[torch.Tensor] = None) -> torch.Tensor:
-        return self.adapter(pooled.float(), None if grid is None else grid.float())
+        """Joint-space image vectors from trunk features (un-normalised in a centred space)."""
+        return self.image_to_joint(self.adapter(pooled.float(), None if grid is None else grid.float()))
 
     # ---- persistence --------------------------------------------------------------------
     def trainable_state_dict(self) -> dict[str, torch.Tensor]:
@@ -147,17 +181,21 @@ class MMRetrievalModel(nn.Module):
 
     def save(self, directory) -> Path:
         """Write ``config.json`` + ``adapter.safetensors``; the towers are referenced by name."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        self.config.save(directory / CONFIG_FILE)
-        save_file(self.trainable_state_dict(), str(directory / WEIGHTS_FILE), metadata={"format": "pt"})
-        return directory
+        return save_model_files(directory, self.config, self.trainable_state_dict())
 
     @classmethod
     def load(cls, directory, device: Optional[str] = None) -> "MMRetrievalModel":
-        directory = Path(directory)
-        if not (directory / CONFIG_FILE).is_file():
-            raise FileNotFoundError(f"{directory} holds no {CONFIG_FILE}; is it a saved mmretrieval model?")
-        model = cls(ModelConfig.load(directory / CONFIG_FILE), device=device)
-        model.load_trainable_state_dict(load_file(str(directory / WEIGHTS_FILE)))
-        return model
+        from .registry import load_model
+
+        if not Path(directory).is_dir():
+            raise FileNotFoundError(f"model folder {str(directory)!r} does not exist")
+        return load_model(str(directory), device=device)
+
+
+def save_model_files(directory, config: ModelConfig, state: dict[str, torch.Tensor]) -> Path:
+    """Write a saved model folder (``config.json`` + ``adapter.safetensors``) from a config and trained tensors."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    config.save(directory / CONFIG_FILE)
+    save_file(state, str(directory / WEIGHTS_FILE), metadata={"format": "pt"})
+    return directory

@@ -48,20 +48,39 @@ def load_model(
     from .model import MMRetrievalModel  # torch: imported when a model is loaded, not with the registry
 
     name_or_path = name_or_path or DEFAULT_MODEL
+    if not pretrained:
+        _check_name(name_or_path)
+        return MMRetrievalModel(get_model_config(name_or_path), device=device)
+    config, state = trained_weights(name_or_path)
+    model = MMRetrievalModel(config, device=device)
+    model.load_trainable_state_dict(state)
+    return model
+
+
+def trained_weights(name_or_path: Optional[str] = None) -> tuple[ModelConfig, dict]:
+    """``(config, trained adapter + space tensors)`` of a built-in model or a saved folder, without the towers."""
+    name_or_path = name_or_path or DEFAULT_MODEL
+    from safetensors.torch import load_file
+
+    from .model import CONFIG_FILE, WEIGHTS_FILE
+
     path = Path(name_or_path).expanduser()
     if path.is_dir():
-        return MMRetrievalModel.load(path, device=device)
+        if not (path / CONFIG_FILE).is_file():
+            raise FileNotFoundError(f"{path} holds no {CONFIG_FILE}; is it a saved mmretrieval model?")
+        return ModelConfig.load(path / CONFIG_FILE), load_file(str(path / WEIGHTS_FILE))
+    _check_name(name_or_path)
+    config = get_model_config(name_or_path)
+    weights = _package_dir("pretrained") / f"{name_or_path}.safetensors"
+    if not weights.is_file():
+        raise ValueError(
+            f"no trained weights ship for {name_or_path!r} (shipped: {', '.join(list_pretrained()) or 'none'}); "
+            "train one with `mmretrieval train` or pass pretrained=False for an untrained adapter"
+        )
+    return config, load_file(str(weights))
+
+
+def _check_name(name_or_path: str) -> None:
+    path = Path(name_or_path).expanduser()
     if name_or_path not in list_models() and ("/" in name_or_path or path.suffix):
         raise FileNotFoundError(f"model folder {name_or_path!r} does not exist")
-    model = MMRetrievalModel(get_model_config(name_or_path), device=device)
-    weights = _package_dir("pretrained") / f"{name_or_path}.safetensors"
-    if pretrained:
-        if not weights.is_file():
-            raise ValueError(
-                f"no trained weights ship for {name_or_path!r} (shipped: {', '.join(list_pretrained()) or 'none'}); "
-                "train one with `mmretrieval train` or pass pretrained=False for an untrained adapter"
-            )
-        from safetensors.torch import load_file
-
-        model.load_trainable_state_dict(load_file(str(weights)))
-    return model

@@ -186,11 +186,14 @@ class VectorStore:
         filter=None,
         prefetch_dim: Optional[int] = None,
         prefetch_limit: Optional[int] = None,
+        prefetch_vector=None,
     ) -> list:
         """Nearest points to ``vector`` (normalised, full dim) by cosine on the named vector ``using``.
 
         ``prefetch_dim`` (the collection's small dim) runs the coarse-to-fine path: prefetch
         ``prefetch_limit`` candidates on the small Matryoshka vector, rerank them on the full one.
+        ``prefetch_vector`` is the query's small vector (default: the first ``prefetch_dim``
+        coordinates of ``vector``, re-normalised; a raw-space model's prefix comes from its rotation).
         """
         info = self.info()
         if info is None:
@@ -206,7 +209,11 @@ class VectorStore:
                     f"collection {self.collection!r} stores a {info.small_dim}-d coarse vector; use dim="
                     f"{info.small_dim} for coarse-to-fine search or dim={info.dim} (or none) for full search"
                 )
-            small = query[: info.small_dim] / max(float(np.linalg.norm(query[: info.small_dim])), 1e-12)
+            small = query[: info.small_dim] if prefetch_vector is None else np.asarray(prefetch_vector, np.float32)
+            if small.shape != (info.small_dim,):
+                raise ValueError(f"prefetch vector is {small.shape[0]}-d but collection {self.collection!r} "
+                                 f"stores {info.small_dim}-d small vectors")
+            small = small / max(float(np.linalg.norm(small)), 1e-12)
             prefetch = (SMALL, small, prefetch_limit or max(100, 10 * limit))
         if not self._size_checked:
             self._size_checked = True

@@ -69,3 +69,14 @@ def test_english_variant_ships_and_finds_most_photos(assets):
     english = {query: photo for query, photo in QUERIES.items() if query != "eine Katze"}
     found = [PHOTOS[i] for i in (model.encode_text(list(english), task="retrieval.query") @ photos.T).argmax(1)]
     assert sum(f == want for f, want in zip(found, english.values())) >= 4, found
+
+
+def test_raw_space_variant_keeps_e5_vectors_and_finds_the_photos(assets):
+    # e5-small-lite0-raw: the same adapter mapped into e5's own space (docs/MODEL_CARD.md), for collections
+    # built with plain multilingual-e5-small; its text vectors are the text model's, bit for bit.
+    model = load_model("e5-small-lite0-raw", device="cpu")
+    queries = list(QUERIES)
+    text = model.encode_text(queries, task="retrieval.query")
+    np.testing.assert_array_equal(text, model.text_tower.encode(queries, task="retrieval.query"))
+    photos = model.encode_image([str(assets / f"{name}.jpg") for name in PHOTOS])
+    assert [PHOTOS[i] for i in (text @ photos.T).argmax(1)] == list(QUERIES.values())

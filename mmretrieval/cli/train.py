@@ -44,6 +44,9 @@ def register(subparsers) -> None:
     parser.add_argument("--no-tta-flip", action="store_true",
                         help="train on plain features even where the model config averages each image with its mirror")
     parser.add_argument("--dropout", type=float, help="input feature dropout (overrides the model config)")
+    parser.add_argument("--space", choices=("centred", "raw"),
+                        help="joint space (overrides the model config): raw keeps text vectors exactly the text "
+                        "model's and trains image vectors for that space; centred subtracts the caption mean")
     parser.add_argument("--seed", type=int, help=f"random seed (default: {default['seed']})")
     parser.add_argument("--cache", default=None, help="feature cache folder (default: ~/.cache/mmretrieval/features)")
     parser.set_defaults(func=run)
@@ -62,6 +65,8 @@ def run(args) -> int:
     config = ModelConfig.load(Path(args.model)) if args.model.endswith(".json") else get_model_config(args.model)
     if args.dropout is not None:
         config = dataclasses.replace(config, adapter=dataclasses.replace(config.adapter, input_dropout=args.dropout))
+    if args.space:
+        config = dataclasses.replace(config, space=args.space)
     if args.no_tta_flip:
         config = dataclasses.replace(config, trunk=dataclasses.replace(config.trunk, tta_flip=False))
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)

@@ -40,7 +40,12 @@ def encode_texts(model, texts: list[str], task: str, batch_size: int = 64) -> np
     return finish(model.text_to_joint(raw), normalize_embeddings=True, truncate_dim=None, convert_to_numpy=True)
 
 
-def truncate(embeddings: np.ndarray, dim: int) -> np.ndarray:
-    """Matryoshka: keep the first ``dim`` coordinates and re-normalise."""
-    return finish(torch.from_numpy(np.ascontiguousarray(embeddings)), normalize_embeddings=True,
-                  truncate_dim=dim, convert_to_numpy=True)
+def truncate(embeddings: np.ndarray, dim: int, model=None) -> np.ndarray:
+    """Matryoshka: the ``dim``-d prefix, re-normalised (the first ``dim`` coordinates, unless ``model``
+    is an ``MMRetrievalModel``, whose ``matryoshka_prefix`` knows its space). Any leading shape."""
+    flat = torch.from_numpy(np.ascontiguousarray(embeddings)).reshape(-1, embeddings.shape[-1])
+    if isinstance(model, MMRetrievalModel):
+        cut = model.matryoshka_prefix(flat, dim)
+    else:
+        cut = finish(flat, normalize_embeddings=True, truncate_dim=dim, convert_to_tensor=True, convert_to_numpy=False)
+    return cut.numpy().reshape(*embeddings.shape[:-1], dim)

@@ -43,7 +43,7 @@ def evaluate(spec: ModelSpec, dataset: str, task: str, data_root: Optional[str] 
     encoded = time.perf_counter()
     full = embeddings["image"].shape[1]
     dims = sorted({d for d in (dims or SWEEP_DIMS) if d < full} | {full})
-    by_dim = {str(d): tasks.score(task, embeddings, data, d) for d in dims}
+    by_dim = {str(d): tasks.score(task, embeddings, data, d, model) for d in dims}
     done = time.perf_counter()
     result = {
         "dataset": config["name"],

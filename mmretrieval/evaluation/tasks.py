@@ -35,9 +35,9 @@ def embed(task: str, model, data, text_task: str) -> dict[str, np.ndarray]:
     raise ValueError(f"unknown task {task!r}")
 
 
-def score(task: str, emb: dict[str, np.ndarray], data, dim: int) -> dict:
-    """Metrics with every embedding cut to its first ``dim`` coordinates (Matryoshka) and re-normalised."""
-    cut = {key: value if key == "qa_rows" else truncate(value, dim) for key, value in emb.items()}
+def score(task: str, emb: dict[str, np.ndarray], data, dim: int, model=None) -> dict:
+    """Metrics with every embedding cut to its ``dim``-d Matryoshka prefix (``model``'s own, if it has one)."""
+    cut = {key: value if key == "qa_rows" else truncate(value, dim, model) for key, value in emb.items()}
     if task == "retrieval":
         return retrieval.evaluate(cut["image"], cut["text"], data.text_images, languages=data.languages)
     if task == "question_retrieval":

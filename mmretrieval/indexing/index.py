@@ -131,7 +131,7 @@ class Index:
         model = self.model
         vectors = model.embed_pixels(torch.stack([item.pixels for item in items])).float().cpu()
         full = finish(vectors, normalize_embeddings=True, truncate_dim=None, convert_to_numpy=True)
-        small = finish(vectors, normalize_embeddings=True, truncate_dim=small_dim, convert_to_numpy=True)
+        small = model.matryoshka_prefix(vectors, small_dim).numpy()
         texts = {i: captions[item.path] for i, item in enumerate(items) if captions and captions.get(item.path)}
         text_vectors = dict(zip(texts, model.encode_text(list(texts.values()), task="retrieval.passage"))) if texts else {}
         points = []
@@ -196,10 +196,14 @@ class Index:
 
     def _query(self, vector, limit, filter, dim, kinds) -> list[Hit]:
         best: dict[str, Hit] = {}
+        small = None  # the model's Matryoshka prefix of the query (a raw-space model's is not a plain cut)
+        if dim is not None and dim != len(vector):
+            small = self.model.matryoshka_prefix(torch.as_tensor(vector).reshape(1, -1), dim)[0].numpy()
         for kind in kinds:
             if kind not in (IMAGE, TEXT):
                 raise ValueError(f"unknown kind {kind!r}; use 'image' and/or 'text'")
-            for point in self.store.query(vector, using=kind, limit=limit, filter=filter, prefetch_dim=dim):
+            for point in self.store.query(vector, using=kind, limit=limit, filter=filter, prefetch_dim=dim,
+                                          prefetch_vector=small):
                 hit = Hit.from_point(point)
                 if hit.id not in best or hit.score > best[hit.id].score:
                     best[hit.id] = hit

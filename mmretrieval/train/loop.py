@@ -25,7 +25,7 @@ from ..encoding import batches
 from ..model import WEIGHTS_FILE
 from .data import Pairs
 from .features import PairFeatures, pair_features
-from .losses import build_loss
+from .losses import build_loss, build_raw_space_loss
 from .matryoshka import fit_joint_space
 from .metrics import retrieval_recall
 from .recipe import TrainConfig
@@ -69,7 +69,11 @@ def train(model, train_pairs: Pairs, dev_pairs: Optional[Pairs] = None, config: 
     with torch.no_grad():
         fit_joint_space(model.space, train_feats.text, center=config.center_text, rotate=config.rotate_text)
     dims = model.config.matryoshka_dims if config.matryoshka else ()
-    loss_fn = build_loss(config.loss, dims, config.matryoshka_weights).to(device)
+    if model.raw_space:
+        loss_fn = build_raw_space_loss(config.loss, model.embed_dim, model.space.text_mean, model.space.rotation,
+                                       dims, config.matryoshka_weights).to(device)
+    else:
+        loss_fn = build_loss(config.loss, dims, config.matryoshka_weights).to(device)
     optimizer = _optimizer(model.adapter, loss_fn, config)
     steps_per_epoch = math.ceil(len(train_feats.pairs) / config.batch_size)
     scheduler = _warmup_cosine(optimizer, config.epochs * steps_per_epoch, config.warmup_fraction)
@@ -87,8 +91,7 @@ def train(model, train_pairs: Pairs, dev_pairs: Optional[Pairs] = None, config: 
         logger.info("resuming %s from epoch %d", out_dir, start_epoch)
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    with torch.no_grad():
-        text_targets = model.space(train_feats.text.to(device))
+    text_targets = model.text_to_joint(train_feats.text).to(device)
     pooled = train_feats.pooled.to(device)
     views = train_feats.views.to(device) if train_feats.views is not None else None
     grid_rows = train_feats.grid.to(device) if train_feats.grid is not None else None
@@ -105,7 +108,7 @@ def train(model, train_pairs: Pairs, dev_pairs: Optional[Pairs] = None, config: 
         for idx in tqdm(list(batches(order, config.batch_size)), desc=f"epoch {epoch + 1}/{config.epochs}",
                         leave=False, disable=not show_progress_bar):
             ids = image_index[idx]
-            image = model.adapter(pooled[ids], None if grid_rows is None else grid_rows[ids].float())
+            image = model.image_to_joint(model.adapter(pooled[ids], None if grid_rows is None else grid_rows[ids].float()))
             loss = loss_fn(image, text_targets[idx], ids)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -140,10 +143,10 @@ def train(model, train_pairs: Pairs, dev_pairs: Optional[Pairs] = None, config: 
 def evaluate_features(model, feats: PairFeatures, truncate_dim: Optional[int] = None) -> dict:
     """Dev/test recall from cached features (adapter in eval mode), optionally on a Matryoshka prefix."""
     device = model.device
-    image = model.adapter(feats.pooled.to(device), None if feats.grid is None else feats.grid.to(device).float())
-    text = model.space(feats.text.to(device))
+    image = model.adapter_forward(feats.pooled.to(device), None if feats.grid is None else feats.grid.to(device))
+    text = model.text_to_joint(feats.text)
     if truncate_dim is not None:
-        image, text = image[:, :truncate_dim], text[:, :truncate_dim]
+        image, text = model.matryoshka_prefix(image, truncate_dim), model.matryoshka_prefix(text, truncate_dim)
     return retrieval_recall(image.cpu(), text.cpu(), feats.image_index)
 
 

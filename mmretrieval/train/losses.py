@@ -88,6 +88,25 @@ class MatryoshkaLoss(nn.Module):
         return sum(w * self.loss(image[:, :d], text[:, :d], ids) for d, w in zip(self.dims, self.weights))
 
 
+class RawSpaceLoss(nn.Module):
+    """For raw-space models: ``full`` on the full-dim vectors as search ranks them (text model's own space),
+    plus ``prefixes`` (a Matryoshka loss, or None) on the same vectors mapped into the fitted space
+    ``(x - mean) @ rotation``, where the model cuts its Matryoshka prefixes."""
+
+    def __init__(self, full: nn.Module, prefixes: Optional[nn.Module], mean: torch.Tensor, rotation: torch.Tensor):
+        super().__init__()
+        self.full = full
+        self.prefixes = prefixes
+        self.register_buffer("mean", mean.detach().clone(), persistent=False)
+        self.register_buffer("rotation", rotation.detach().clone(), persistent=False)
+
+    def forward(self, image: torch.Tensor, text: torch.Tensor, ids: Optional[torch.Tensor] = None) -> torch.Tensor:
+        loss = self.full(image, text, ids)
+        if self.prefixes is not None:
+            loss = loss + self.prefixes((image - self.mean) @ self.rotation, (text - self.mean) @ self.rotation, ids)
+        return loss
+
+
 LOSSES = {"infonce": InfoNCELoss, "siglip": SigLIPLoss}
 
 
@@ -98,3 +117,18 @@ def build_loss(name: str, matryoshka_dims: Sequence[int] = (), matryoshka_weight
         raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
     loss = LOSSES[name](**kwargs)
     return MatryoshkaLoss(loss, matryoshka_dims, matryoshka_weights) if matryoshka_dims else loss
+
+
+def build_raw_space_loss(name: str, full_dim: int, mean: torch.Tensor, rotation: torch.Tensor,
+                         matryoshka_dims: Sequence[int] = (), matryoshka_weights: Optional[Sequence[float]] = None,
+                         **kwargs) -> RawSpaceLoss:
+    """:class:`RawSpaceLoss`: the full dim's weight (1 if it is not among ``matryoshka_dims``) goes to the
+    raw-space term, the smaller dims' to the fitted-space Matryoshka term."""
+    weights = tuple(matryoshka_weights) if matryoshka_weights is not None else (1.0,) * len(matryoshka_dims)
+    if len(weights) != len(matryoshka_dims):
+        raise ValueError(f"got {len(weights)} weights for {len(matryoshka_dims)} dims")
+    by_dim = dict(zip((int(d) for d in matryoshka_dims), weights))
+    full_weight = by_dim.pop(full_dim, 1.0)
+    full = build_loss(name, (full_dim,), (full_weight,), **kwargs)
+    prefixes = build_loss(name, tuple(by_dim), tuple(by_dim.values()), **kwargs) if by_dim else None
+    return RawSpaceLoss(full, prefixes, mean, rotation)

@@ -1,0 +1,37 @@
+"""Map a trained centred model into the text model's own space (``config.space = "raw"``), without retraining.
+
+A centred model scores ``cos((t - m) @ R, v)``. Un-rotating its image vector, ``w = v @ R.T``, the score
+for a fixed query is ``<t, w> - <m, w>`` up to a positive factor; ``JointSpace.place_image`` keeps the part
+of ``w`` orthogonal to ``m`` and gives every image the captions' mean component ``|m|`` along ``m``. Text
+vectors then stay the text model's own, and text->image ranking matches the centred model's up to how
+far a query's ``<t, m_hat>`` is from ``|m|``. The rotation folds into the adapter's last linear layer;
+the caption mean and rotation stay stored, for Matryoshka prefixes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+
+from .config import ModelConfig
+
+_LAST_LINEAR = {"linear": "adapter.net", "attention": "adapter.net", "mlp": "adapter.net.2"}
+
+
+def raw_space_weights(config: ModelConfig, state: dict[str, torch.Tensor],
+                      name: str | None = None) -> tuple[ModelConfig, dict[str, torch.Tensor]]:
+    """``(config, trainable state)`` of a centred model -> the same for its raw-space version."""
+    if config.space != "centred":
+        raise ValueError(f"model {config.name!r} is already in the {config.space!r} space")
+    if not state["space.text_mean"].any():
+        raise ValueError(f"model {config.name!r} was trained without a caption mean (--no-center): its joint "
+                         "space is the text model's up to a rotation already; there is no mean to place images by")
+    layer = _LAST_LINEAR[config.adapter.kind]
+    rotation = state["space.rotation"].double()
+    out = dict(state)
+    out[f"{layer}.weight"] = (rotation @ state[f"{layer}.weight"].double()).float()  # rows: raw coordinates
+    out[f"{layer}.bias"] = (rotation @ state[f"{layer}.bias"].double()).float()
+    raw_name = name or f"{config.name}-raw"
+    description = config.description + "; images mapped into the text model's own space"
+    return dataclasses.replace(config, name=raw_name, space="raw", description=description), out
