@@ -30,16 +30,17 @@ class MMRetrievalModel(nn.Module):
     return vectors in one joint space (cosine similarity compares them). With ``space="raw"`` in
     the config that space is the text model's own: full-dim text vectors are exactly the text
     model's, and Matryoshka prefixes come from the fitted rotation (see ``matryoshka_prefix``).
+    ``runtime`` picks where the image trunk runs (``auto``, ``openvino``, ``torch``; see ``vision.runtime``).
     """
 
-    def __init__(self, config: ModelConfig, device: Optional[str] = None):
+    def __init__(self, config: ModelConfig, device: Optional[str] = None, runtime: Optional[str] = None):
         super().__init__()
         device = device or default_device()
         if config.space not in SPACES:
             raise ValueError(f"config {config.name!r}: unknown space {config.space!r}; choose one of {', '.join(SPACES)}")
         self.config = config
         self.text_tower = TextTower(config.text, device=device)
-        self.trunk = build_trunk(config.trunk, device=device)
+        self.trunk = build_trunk(config.trunk, device=device, runtime=runtime)
         if self.text_tower.dim != config.embed_dim:
             raise ValueError(
                 f"config {config.name!r} says embed_dim={config.embed_dim} but {config.text.model} "
@@ -146,7 +147,7 @@ class MMRetrievalModel(nn.Module):
 
     def preprocess(self, image) -> torch.Tensor:
         """Load (path/bytes/PIL) and turn one image into the trunk's input tensor."""
-        return self.trunk.preprocess(load_image(image))
+        return self.trunk.preprocess(load_image(image, min_size=self.trunk.input_size))
 
     @torch.inference_mode()
     def embed_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
@@ -158,8 +159,9 @@ class MMRetrievalModel(nn.Module):
         pixels = pixels.to(self.device)
         if self.adapter.needs_grid:
             return self.trunk(pixels, return_grid=True)
-        if self.config.trunk.tta_flip:
-            return (self.trunk(pixels) + self.trunk(pixels.flip(-1))) / 2, None
+        if self.config.trunk.tta_flip:  # both views in one batch: one trunk call
+            both = self.trunk(torch.cat([pixels, pixels.flip(-1)]))
+            return (both[: len(pixels)] + both[len(pixels) :]) / 2, None
         return self.trunk(pixels), None
 
     def adapter_forward(self, pooled: torch.Tensor, grid: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -184,12 +186,12 @@ class MMRetrievalModel(nn.Module):
         return save_model_files(directory, self.config, self.trainable_state_dict())
 
     @classmethod
-    def load(cls, directory, device: Optional[str] = None) -> "MMRetrievalModel":
+    def load(cls, directory, device: Optional[str] = None, runtime: Optional[str] = None) -> "MMRetrievalModel":
         from .registry import load_model
 
         if not Path(directory).is_dir():
             raise FileNotFoundError(f"model folder {str(directory)!r} does not exist")
-        return load_model(str(directory), device=device)
+        return load_model(str(directory), device=device, runtime=runtime)
 
 
 def save_model_files(directory, config: ModelConfig, state: dict[str, torch.Tensor]) -> Path:

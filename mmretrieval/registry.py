@@ -39,20 +39,23 @@ def get_model_config(name: str) -> ModelConfig:
 
 
 def load_model(
-    name_or_path: Optional[str] = None, device: Optional[str] = None, pretrained: bool = True
+    name_or_path: Optional[str] = None, device: Optional[str] = None, pretrained: bool = True,
+    runtime: Optional[str] = None,
 ) -> MMRetrievalModel:
     """Load a built-in model by name (default: the shipped default) or a saved model folder.
 
     ``pretrained=False`` builds a named architecture with a fresh, untrained adapter (for training).
+    ``runtime`` picks where the image trunk runs: ``auto`` (default, or ``$MMRETRIEVAL_RUNTIME``:
+    OpenVINO on a CPU when installed), ``openvino`` or ``torch``.
     """
     from .model import MMRetrievalModel  # torch: imported when a model is loaded, not with the registry
 
     name_or_path = name_or_path or DEFAULT_MODEL
     if not pretrained:
         _check_name(name_or_path)
-        return MMRetrievalModel(get_model_config(name_or_path), device=device)
+        return MMRetrievalModel(get_model_config(name_or_path), device=device, runtime=runtime)
     config, state = trained_weights(name_or_path)
-    model = MMRetrievalModel(config, device=device)
+    model = MMRetrievalModel(config, device=device, runtime=runtime)
     model.load_trainable_state_dict(state)
     return model
 

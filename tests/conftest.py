@@ -8,6 +8,7 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("MMRETRIEVAL_RUNTIME", "torch")  # tests that want OpenVINO ask for it (test_runtime.py)
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from .. import __version__
@@ -21,6 +22,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages (and model load bars)")
     parser.add_argument("-V", "--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--runtime", choices=("auto", "openvino", "torch"), default=None,
+                        help="where the image trunk runs (default: $MMRETRIEVAL_RUNTIME, else auto: "
+                        "OpenVINO on a CPU when installed, else torch); same vectors either way")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         importlib.import_module(f"mmretrieval.cli.{name}").register(subparsers)
@@ -29,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if args.runtime:  # read wherever a model is built, by every command alike
+        os.environ["MMRETRIEVAL_RUNTIME"] = args.runtime
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     try:
         return args.func(args) or 0

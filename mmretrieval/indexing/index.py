@@ -103,7 +103,8 @@ class Index:
         )
 
         def prep(path):
-            return prepare(path, self.model.trunk.preprocess, known, max_pixels, max_bytes)
+            trunk = self.model.trunk
+            return prepare(path, trunk.preprocess, trunk.input_size, known, max_pixels, max_bytes)
 
         bar = tqdm(total=len(todo), desc="indexing", unit="img", disable=not show_progress)
         pending: list[Prepared] = []

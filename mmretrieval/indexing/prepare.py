@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from ..images import MAX_IMAGE_PIXELS, ImageLoadError, load_image
+from ..images import MAX_IMAGE_PIXELS, ImageLoadError, load_image_and_size
 from ..store import point_id
 
 MAX_FILE_BYTES = 256 * 2**20
@@ -31,11 +31,16 @@ class Prepared:
 def prepare(
     path: str,
     preprocess: Callable,
+    min_size: Optional[int] = None,
     known_ids: frozenset = frozenset(),
     max_pixels: int = MAX_IMAGE_PIXELS,
     max_bytes: int = MAX_FILE_BYTES,
 ) -> Prepared:
-    """Stat, read and hash ``path``; decode and preprocess it unless its id is in ``known_ids``."""
+    """Stat, read and hash ``path``; decode and preprocess it unless its id is in ``known_ids``.
+
+    ``min_size`` (the trunk's input side) lets a large JPEG decode at a reduced scale; ``width`` and
+    ``height`` are always the full image's.
+    """
     try:
         stat = os.stat(path)
         item = Prepared(path, stat.st_size, stat.st_mtime)
@@ -51,10 +56,9 @@ def prepare(
     if item.id in known_ids:
         return item
     try:
-        image = load_image(data, max_pixels=max_pixels)
+        image, (item.width, item.height) = load_image_and_size(data, max_pixels=max_pixels, min_size=min_size)
     except ImageLoadError as err:
         item.error = err.reason
         return item
-    item.width, item.height = image.size
     item.pixels = preprocess(image)
     return item

@@ -20,15 +20,26 @@ _LITE_PACKAGES = {
 class ImageTrunk(nn.Module):
     """Base class: ``preprocess`` maps a PIL RGB image to a tensor; ``forward`` to features.
 
+    Subclasses implement ``torch_forward``. ``forward`` runs it, or, for pooled features, the
+    compiled CPU runtime attached by ``vision.runtime.attach_runtime`` (same vectors, faster).
     ``cache_tag`` names any feature option the class, weights and preprocessing don't already
-    identify (the feature cache keys on it); empty when there is none.
+    identify (the feature cache keys on it); empty when there is none. ``input_size`` is the square
+    side the preprocessing crops to (None if unknown): JPEGs are decoded at a reduced scale down to it.
     """
 
     output_dim: int
     preprocess = None
     cache_tag: str = ""
+    input_size: Optional[int] = None
+    compiled = None  # a callable pixels -> pooled features, or None for torch
+    runtime: str = "torch"
 
     def forward(self, pixels: torch.Tensor, return_grid: bool = False):
+        if self.compiled is not None and not return_grid:
+            return self.compiled(pixels)
+        return self.torch_forward(pixels, return_grid)
+
+    def torch_forward(self, pixels: torch.Tensor, return_grid: bool = False):
         raise NotImplementedError
 
 
@@ -55,11 +66,11 @@ class EfficientNetLiteTrunk(ImageTrunk):
         self.tapped = stage_ends[len(stage_ends) - extra_stages:] if extra_stages else []
         self.cache_tag = f"stages={self.tapped}" if self.tapped else ""
         self.output_dim = self.net._conv_head.out_channels + sum(widths[i] for i in self.tapped)
-        size = image_size or EfficientNet.get_image_size(name)
+        size = self.input_size = image_size or EfficientNet.get_image_size(name)
         # TF EfficientNet-Lite was trained on (pixel - 127) / 128
         self.preprocess = _center_crop_transform(size, mean=(0.498,) * 3, std=(0.502,) * 3)
 
-    def forward(self, pixels: torch.Tensor, return_grid: bool = False):
+    def torch_forward(self, pixels: torch.Tensor, return_grid: bool = False):
         net, stages = self.net, []
         x = net._swish(net._bn0(net._conv_stem(pixels)))
         for i, block in enumerate(net._blocks):
@@ -87,14 +98,21 @@ class OpenCLIPTrunk(ImageTrunk):
         model, self.preprocess, _ = create_open_clip(name, pretrained)
         self.visual = model.visual
         self.output_dim = model.visual.output_dim
+        size = getattr(model.visual, "image_size", None)
+        size = tuple(size) if isinstance(size, (tuple, list)) else (size, size)
+        self.input_size = size[0] if size[0] is not None and size[0] == size[1] else None
 
-    def forward(self, pixels: torch.Tensor, return_grid: bool = False):
+    def torch_forward(self, pixels: torch.Tensor, return_grid: bool = False):
         if return_grid:
             raise ValueError("the open_clip trunk gives pooled features only; use a linear or mlp adapter")
         return self.visual(pixels)
 
 
-def build_trunk(config: TrunkConfig, device: Optional[str] = None) -> ImageTrunk:
+def build_trunk(config: TrunkConfig, device: Optional[str] = None, runtime: Optional[str] = None) -> ImageTrunk:
+    """The trunk ``config`` names, frozen, on ``device``, running on ``runtime`` (see ``vision.runtime``)."""
+    from .runtime import attach_runtime
+
+    device = device or default_device()
     if config.kind == "efficientnet-lite":
         trunk = EfficientNetLiteTrunk(config.name, config.image_size, config.extra_stages)
     elif config.extra_stages:
@@ -103,7 +121,9 @@ def build_trunk(config: TrunkConfig, device: Optional[str] = None) -> ImageTrunk
         trunk = OpenCLIPTrunk(config.name, config.pretrained)
     else:
         raise ValueError(f"unknown trunk kind {config.kind!r}; choose 'efficientnet-lite' or 'open_clip'")
-    return trunk.requires_grad_(False).eval().to(device or default_device())
+    trunk = trunk.requires_grad_(False).eval().to(device)
+    trunk.runtime = attach_runtime(trunk, runtime, device)
+    return trunk
 
 
 def _lite_weights(name: str) -> str:
