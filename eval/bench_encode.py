@@ -1,7 +1,8 @@
 """Encode throughput on this machine: texts/s for the packaged text towers, images/s for the trunks.
 
 The trunk rows are Lite0/1/2 at their native sizes and the default model's trunk setting (input
-size, extra stages, flip: what ``encode_image`` runs).
+size, extra stages, flip: what ``encode_image`` runs), on torch, and that setting again on the
+OpenVINO runtime (the default on a CPU; skipped where openvino is not installed).
 
     python eval/bench_encode.py [--data ../shared/data/flickr8k] [--texts 512] [--images 256]
 
@@ -65,14 +66,16 @@ def main() -> None:
         print(f"text  {name:24s} {r:8.1f} texts/s   x{r / first:.2f}")
 
     pil = [load_image(p) for p in images]  # decode once: this measures the trunk alone
-    trunks = [TrunkConfig(name=f"efficientnet-lite{i}") for i in range(3)]
-    trunks.insert(1, get_model_config(DEFAULT_MODEL).trunk)  # what encode_image runs for the default
+    trunks = [(TrunkConfig(name=f"efficientnet-lite{i}"), "torch") for i in range(3)]
+    default = get_model_config(DEFAULT_MODEL).trunk  # what encode_image runs for the default
+    trunks[1:1] = [(default, "torch"), (default, "openvino")]
     first = None
-    for config in trunks:
+    for config, runtime in trunks:
         label = f"{config.name} {config.image_size or 'native'}px" + (
-            f" +{config.extra_stages} stages" if config.extra_stages else "") + (" +flip" if config.tta_flip else "")
+            f" +{config.extra_stages} stages" if config.extra_stages else "") + (
+            " +flip" if config.tta_flip else "") + f" ({runtime})"
         try:
-            trunk = build_trunk(config, device="cpu")
+            trunk = build_trunk(config, device="cpu", runtime=runtime)
         except ImportError as err:
             print(f"image {label:40s} skipped ({err})")
             continue

@@ -97,11 +97,11 @@ def main() -> None:
                     rate = index_rate(model, paths, args.batch_size, args.workers)
                     rates.setdefault((label, rt), []).append(rate)
                     extra = f"   forward alone {forward_rate(model, paths, args.batch_size):6.1f} img/s" if args.forward else ""
-                    print(f"  round {r + 1}  {label:28s} {rt:9s} end-to-end {rate:6.1f} img/s{extra}")
+                    print(f"  round {r + 1}  {label:28s} {rt:9s} end-to-end {rate:6.2f} img/s{extra}")
     mean = {k: sum(v) / len(v) for k, v in rates.items()}
     for label in sets:
         print(f"{label:28s} openvino / torch: x{mean[(label, 'openvino')] / mean[(label, 'torch')]:.2f} "
-              f"({mean[(label, 'openvino')]:.1f} vs {mean[(label, 'torch')]:.1f} img/s; goal >= 3)")
+              f"({mean[(label, 'openvino')]:.2f} vs {mean[(label, 'torch')]:.2f} img/s; goal >= 3)")
     if args.large:
         small, large = list(sets)
         for rt in models:
