@@ -77,7 +77,7 @@ def main() -> None:
         try:
             trunk = build_trunk(config, device="cpu", runtime=runtime)
         except ImportError as err:
-            print(f"image {label:40s} skipped ({err})")
+            print(f"image {label:56s} skipped ({err})")
             continue
         pixels = torch.stack([trunk.preprocess(img) for img in pil])
         views = (False, True) if config.tta_flip else (False,)
@@ -91,7 +91,7 @@ def main() -> None:
 
         r = rate(len(pixels), forward)
         first = first or r
-        print(f"image {label:40s} {r:8.1f} images/s  x{r / first:.2f}")
+        print(f"image {label:56s} {r:8.1f} images/s  x{r / first:.2f}")
 
 if __name__ == "__main__":
     main()
