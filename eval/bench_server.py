@@ -72,13 +72,12 @@ def build_index(store: Path, model_name, untrained: bool, model_dir: Path) -> st
     """Index assets/ + README.md; return a model reference the server process can load the same way."""
     from mmretrieval import load_model
     from mmretrieval.indexing import Index
-    from mmretrieval.ingest_text import add_texts
 
     model = load_model(model_name, pretrained=not untrained)
     reference = str(model.save(model_dir)) if untrained else (model_name or model.config.name)
     with Index.open(path=str(store), model=model) as index:
         index.add_images(ROOT / "assets", show_progress=False)
-        add_texts(index, [ROOT / "README.md"], show_progress=False)
+        index.add_texts([ROOT / "README.md"], show_progress=False)
         print(f"indexed {index.count('image')} images and {index.count('text')} passages with {reference}")
     return reference
 

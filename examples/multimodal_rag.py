@@ -13,7 +13,6 @@ from pathlib import Path
 
 from mmretrieval import load_model
 from mmretrieval.indexing import Index
-from mmretrieval.ingest_text import add_texts
 from mmretrieval.rag.retrieve import retrieve
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -29,7 +28,7 @@ with tempfile.TemporaryDirectory() as tmp, Index.open(path=":memory:", model=loa
     notes = Path(tmp, "notes.md")
     notes.write_text(NOTES)
     index.add_images([ASSETS], show_progress=False)
-    add_texts(index, [notes], show_progress=False)
+    index.add_texts([notes], show_progress=False)
     bundle = retrieve(index, question, limit=4, max_images=2)
     print(bundle.to_json())
     print("\n--- prompt ---\n" + bundle.prompt)

@@ -1,34 +1,68 @@
-"""Image captions from sidecar files (``cat.jpg`` + ``cat.txt``) or a CSV (``path,caption``)."""
+"""Image captions from sidecar files (``cat.jpg`` + ``cat.txt``) or a CSV (``path,caption``).
+
+The sidecar rule, the one place it is decided: an image's sidecar is the first of ``<stem>.txt`` and
+``<stem>.caption`` beside it, read as UTF-8. What a sidecar holds depends on who reads it:
+
+- **indexing** (:func:`sidecar_captions`): the whole file, stripped, is the image's one caption: stored
+  in the payload and embedded as the point's ``text`` vector (a point has one caption);
+- **training** (:func:`sidecar_lines`): each non-blank line is one caption, one training pair each
+  (Flickr-style data gives several captions per image).
+
+A one-line sidecar means the same to both. In a scanned folder such a ``.txt`` is a sidecar, not a
+text document (:func:`caption_sidecars`).
+"""
 
 from __future__ import annotations
 
 import csv
 import os
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Optional
+
+from .images import is_image_file
 
 SIDECAR_SUFFIXES = (".txt", ".caption")
 PATH_COLUMNS = ("path", "image", "file", "filename")
 CAPTION_COLUMNS = ("caption", "text", "description")
 
 
-def sidecar_captions(image_paths: Iterable[str]) -> dict[str, str]:
-    """Absolute image path -> caption, for the images that have a sidecar.
+def find_sidecar(image) -> Optional[Path]:
+    """The sidecar file of ``image`` (``cat.jpg`` -> ``cat.txt``, else ``cat.caption``), or None."""
+    for suffix in SIDECAR_SUFFIXES:
+        sidecar = Path(image).with_suffix(suffix)
+        if sidecar.is_file():
+            return sidecar
+    return None
 
-    A sidecar is a UTF-8 file with the image's name and ``.txt`` or ``.caption`` in place of its
-    suffix (``cat.jpg`` -> ``cat.txt``); blank sidecars are ignored.
-    """
+
+def read_sidecar(image) -> Optional[str]:
+    """The text of ``image``'s sidecar, stripped (None without a sidecar)."""
+    sidecar = find_sidecar(image)
+    return None if sidecar is None else sidecar.read_text(encoding="utf-8-sig", errors="replace").strip()
+
+
+def sidecar_captions(image_paths: Iterable[str]) -> dict[str, str]:
+    """Absolute image path -> caption (the whole sidecar), for the images that have one; blank ones are ignored."""
     captions = {}
-    for image in image_paths:
-        image = os.path.abspath(image)
-        for suffix in SIDECAR_SUFFIXES:
-            sidecar = Path(image).with_suffix(suffix)
-            if sidecar.is_file():
-                text = sidecar.read_text(encoding="utf-8-sig", errors="replace").strip()
-                if text:
-                    captions[image] = text
-                    break
+    for image in map(os.path.abspath, image_paths):
+        text = read_sidecar(image)
+        if text:
+            captions[image] = text
     return captions
+
+
+def sidecar_lines(image) -> list[str]:
+    """The captions of ``image``'s sidecar for training: one per non-blank line."""
+    text = read_sidecar(image) or ""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def caption_sidecars(folder_names: Iterable[str]) -> set[str]:
+    """The names among ``folder_names`` (the files of one folder) that are sidecars of an image there."""
+    folder_names = list(folder_names)
+    image_stems = {os.path.splitext(name)[0] for name in folder_names if is_image_file(name)}
+    return {name for name in folder_names
+            if os.path.splitext(name)[1].lower() in SIDECAR_SUFFIXES and os.path.splitext(name)[0] in image_stems}
 
 
 def read_caption_csv(csv_path) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Optional, Union
 
@@ -22,6 +23,18 @@ ImageInput = Union[str, os.PathLike, bytes, Image.Image]
 MAX_IMAGE_PIXELS = 100_000_000
 DRAFT_MARGIN = 2  # decode at >= 2x the trunk's side, so its antialiased resize still sees enough detail
 _SWAPS_SIDES = (5, 6, 7, 8)  # EXIF orientations that rotate by 90 degrees
+
+
+@lru_cache(maxsize=1)
+def image_suffixes() -> frozenset[str]:
+    """File name endings PIL can open (``.jpg``, ``.png``, ``.webp``, ...): what counts as an image file
+    wherever a folder is scanned (indexing, training folders, image-folder datasets)."""
+    Image.init()
+    return frozenset(ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN)
+
+
+def is_image_file(path) -> bool:
+    return os.path.splitext(os.fspath(path))[1].lower() in image_suffixes()
 
 
 class ImageLoadError(ValueError):

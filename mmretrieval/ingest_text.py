@@ -17,9 +17,11 @@ from typing import Optional
 from tqdm.auto import tqdm
 
 from .indexing import IndexReport
-from .indexing.files import Scope, collect, image_extensions
+from .captions import caption_sidecars
+from .indexing.files import Scope, collect
 from .indexing.stored import prune_missing, stored_by_path
 from .rag.passages import TEXT_SUFFIXES, is_markdown, read_document, split_passages
+from .payload import HASH, passage_payload
 from .store import SMALL, TEXT, Point, point_id
 
 MAX_DOCUMENT_BYTES = 50 * 2**20
@@ -78,7 +80,7 @@ def add_texts(
             report.skipped.append((path, str(err).removeprefix(f"{path}: ")))
             continue
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        if old and all(r.payload.get("hash") == digest for r in old):
+        if old and all(r.payload.get(HASH) == digest for r in old):
             report.unchanged += 1
             continue
         passages = split_passages(text, size=size, overlap=overlap, markdown=is_markdown(path),
@@ -94,8 +96,7 @@ def add_texts(
             small = model.matryoshka_prefix(raw, info.small_dim).numpy()
             full = raw.numpy()
             for p, vector, small_vector in zip(chunk, full, small):
-                payload = {"kind": TEXT, "path": path, "hash": digest, "passage": p.index, "start": p.start,
-                           "end": p.end, "text": p.text, "size": stat.st_size, "mtime": stat.st_mtime}
+                payload = passage_payload(path, digest, stat.st_size, stat.st_mtime, p.index, p.start, p.end, p.text)
                 points.append(Point(point_id(path, digest, str(p.index)), {TEXT: vector, SMALL: small_vector}, payload))
         index.store.upsert(points)
         new_ids = {p.id for p in points}
@@ -108,16 +109,12 @@ def add_texts(
 
 
 def _walk_documents(folder: str):
-    images = image_extensions()
     for root, dirs, names in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
-        stems_with_images = {os.path.splitext(n)[0] for n in names if os.path.splitext(n)[1].lower() in images}
+        sidecars = caption_sidecars(names)
         for name in names:
-            stem, suffix = os.path.splitext(name)
-            if name.startswith(".") or suffix.lower() not in TEXT_SUFFIXES:
+            if name.startswith(".") or not is_text_document(name) or name in sidecars:
                 continue
-            if suffix.lower() == ".txt" and stem in stems_with_images:
-                continue  # a caption sidecar
             yield os.path.join(root, name)
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from mmretrieval.indexing import Index
-from mmretrieval.ingest_text import add_texts
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -138,7 +137,7 @@ def test_page_flow_on_a_tiny_model_with_api_key_and_rag(browser, tiny_model, ass
     (tmp_path / "launch.md").write_text("# Launch\n\nThe rocket lifts off from the pad at dawn. " * 10)
     with Index.open(path=":memory:", model=tiny_model) as index:
         index.add_images(assets, show_progress=False)
-        add_texts(index, tmp_path, size=40, overlap=8, show_progress=False)
+        index.add_texts(tmp_path, size=40, overlap=8, show_progress=False)
         base, stop = live_server(index, api_key="s3cret")
         try:
             browser.get(base + "/")

@@ -59,7 +59,7 @@ def test_passages_are_stored_with_offsets_and_text_vectors(index, docs):
 def test_reindexing_is_incremental(index, docs):
     add_texts(index, docs, size=40, overlap=8, show_progress=False)
     before = index.count("text")
-    again = add_texts(index, docs, size=40, overlap=8, show_progress=False)
+    again = index.add_texts(docs, size=40, overlap=8, show_progress=False)  # the method runs the same
     assert (again.added, again.updated, again.unchanged) == (0, 0, 2) and index.count("text") == before
     (docs / "notes.txt").write_text("Short now.")
     (docs / "space.md").unlink()

@@ -6,7 +6,6 @@ import pytest
 from PIL import Image
 
 from mmretrieval.indexing import Index
-from mmretrieval.ingest_text import add_texts
 from mmretrieval.rag.generate import GeneratorConfig
 from mmretrieval.server import ServerSettings, create_app
 from test_rag_bundle import fake_llm  # noqa: F401  (fixture: an OpenAI-compatible endpoint on loopback)
@@ -23,7 +22,7 @@ def index(tiny_model, assets, tmp_path_factory):
     (docs / "space.md").write_text("# Rockets\n\nA rocket burns fuel to reach orbit. " * 20)
     idx = Index.open(path=":memory:", model=tiny_model)
     idx.add_images(assets, show_progress=False)
-    add_texts(idx, docs, size=40, overlap=8, show_progress=False)
+    idx.add_texts(docs, size=40, overlap=8, show_progress=False)
     yield idx
     idx.close()
 

@@ -30,7 +30,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from ..captions import read_caption_csv, sidecar_captions
     from ..indexing.files import collect
-    from ..ingest_text import add_texts, split_inputs
+    from ..ingest_text import split_inputs
 
     images, texts = split_inputs(args.paths)
     captions = sidecar_captions(collect(images).files) if images else {}
@@ -44,8 +44,8 @@ def run(args) -> int:
                                             show_progress=not args.no_progress, num_workers=args.workers))
             print(reports[-1].summary())
         if texts:  # text documents become passages (mmretrieval/ingest_text.py)
-            reports.append(add_texts(index, texts, size=args.passage_tokens, overlap=args.passage_overlap,
-                                     batch_size=args.batch_size, show_progress=not args.no_progress))
+            reports.append(index.add_texts(texts, size=args.passage_tokens, overlap=args.passage_overlap,
+                                           batch_size=args.batch_size, show_progress=not args.no_progress))
             print("documents: " + reports[-1].summary())
         print(f"{index.count()} points in collection {index.store.collection!r} at {index.store.location}")
     done = sum(r.added + r.updated + r.unchanged for r in reports)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+from ..payload import CAPTION, TEXT
 from .store_args import add_store_arguments, open_index
 
 _FILTER = re.compile(r"^([\w.\[\]-]+?)\s*(>=|<=|>|<|=)\s*(.*)$")
@@ -53,8 +54,8 @@ def _print_hits(hits, as_json: bool, label) -> None:
             print(json.dumps({"rank": rank, "id": hit.id, "score": round(hit.score, 6), "kind": hit.kind,
                               **({"query": label} if label is not None else {}), **hit.payload}))
         else:
-            text = hit.path or hit.payload.get("text", "")[:80]
-            caption = f"  ({hit.payload['caption']})" if hit.payload.get("caption") else ""
+            text = hit.path or hit.payload.get(TEXT, "")[:80]
+            caption = f"  ({hit.payload[CAPTION]})" if hit.payload.get(CAPTION) else ""
             print(f"{rank:3d}. {hit.score:.4f}  {text}{caption}")
     if not hits and not as_json:
         print("no hits")

@@ -6,16 +6,8 @@ import glob
 import os
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
-from functools import lru_cache
 
-
-@lru_cache(maxsize=1)
-def image_extensions() -> frozenset[str]:
-    """File name endings PIL can open (``.jpg``, ``.png``, ``.webp``, ...): what a folder scan picks up."""
-    from PIL import Image
-
-    Image.init()
-    return frozenset(ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN)
+from ..images import is_image_file
 
 
 def is_glob(text: str) -> bool:
@@ -67,9 +59,8 @@ def collect(inputs) -> Scope:
 
 
 def _walk_images(folder: str):
-    wanted = image_extensions()
     for root, dirs, names in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in names:
-            if not name.startswith(".") and os.path.splitext(name)[1].lower() in wanted:
+            if not name.startswith(".") and is_image_file(name):
                 yield os.path.join(root, name)

@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 from ..encoding import batches, finish
 from ..images import MAX_IMAGE_PIXELS
 from ..store import DEFAULT_COLLECTION, IMAGE, SMALL, TEXT, Point, VectorStore, build_filter
+from .. import payload as P
 from .files import collect
 from ..parallel import bounded_map
 from .prepare import MAX_FILE_BYTES, Prepared, prepare
@@ -99,7 +100,7 @@ class Index:
                 self.store.delete(str(r.id) for r in stored[path] if r.id != keep.id)
         known = frozenset(  # same content and caption stored under an older mtime: no need to decode
             str(r.id) for path in todo for r in stored.get(path, ())
-            if captions is None or captions.get(path) == r.payload.get("caption")
+            if captions is None or captions.get(path) == r.payload.get(P.CAPTION)
         )
 
         def prep(path):
@@ -114,7 +115,7 @@ class Index:
                 report.skipped.append((item.path, item.error))
                 self._replace(item.path, None, stored)
             elif item.pixels is None:  # same content already stored (only touched): refresh mtime
-                self.store.set_payload(item.id, {"mtime": item.mtime, "size": item.size})
+                self.store.set_payload(item.id, {P.MTIME: item.mtime, P.SIZE: item.size})
                 self._replace(item.path, item.id, stored)
                 report.unchanged += 1
             else:
@@ -125,6 +126,15 @@ class Index:
         self._write_batch(pending, captions, stored, report, info.small_dim)
         bar.close()
         return report
+
+    def add_texts(self, paths_or_globs, size: Optional[int] = None, overlap: Optional[int] = None,
+                  batch_size: int = 32, show_progress: bool = True, **options) -> IndexReport:
+        """Bring the collection in line with the text documents (``.txt``, ``.md``) under ``paths_or_globs``:
+        overlapping passages of ``size`` tokens (``overlap`` shared), see :func:`mmretrieval.ingest_text.add_texts`."""
+        from ..ingest_text import add_texts
+
+        return add_texts(self, paths_or_globs, size=size, overlap=overlap, batch_size=batch_size,
+                         show_progress=show_progress, **options)
 
     def _write_batch(self, items: list[Prepared], captions, stored, report: IndexReport, small_dim: int) -> None:
         if not items:
@@ -137,11 +147,10 @@ class Index:
         text_vectors = dict(zip(texts, model.encode_text(list(texts.values()), task="retrieval.passage"))) if texts else {}
         points = []
         for i, item in enumerate(items):
-            payload = {"kind": IMAGE, "path": item.path, "hash": item.hash, "size": item.size,
-                       "width": item.width, "height": item.height, "mtime": item.mtime}
+            payload = P.image_payload(item.path, item.hash, item.size, item.mtime, item.width, item.height,
+                                      caption=texts.get(i))
             named = {IMAGE: full[i], SMALL: small[i]}
             if i in texts:
-                payload["caption"] = texts[i]
                 named[TEXT] = text_vectors[i]
             points.append(Point(item.id, named, payload))
         self.store.upsert(points)
@@ -201,7 +210,7 @@ class Index:
         if dim is not None and dim != len(vector):
             small = self.model.matryoshka_prefix(torch.as_tensor(vector).reshape(1, -1), dim)[0].numpy()
         for kind in kinds:
-            if kind not in (IMAGE, TEXT):
+            if kind not in P.KINDS:
                 raise ValueError(f"unknown kind {kind!r}; use 'image' and/or 'text'")
             for point in self.store.query(vector, using=kind, limit=limit, filter=filter, prefetch_dim=dim,
                                           prefetch_vector=small):
@@ -215,7 +224,7 @@ class Index:
         return Hit.from_point(records[0]) if records else None
 
     def count(self, kind: Optional[str] = None) -> int:
-        return self.store.count({"kind": kind} if kind else None)
+        return self.store.count({P.KIND: kind} if kind else None)
 
     def close(self) -> None:
         self.store.close()
@@ -254,8 +263,8 @@ def _unchanged_record(path: str, records, captions):
         return None
     for record in records:
         p = record.payload
-        if p.get("size") == stat.st_size and p.get("mtime") == stat.st_mtime and (
-            captions is None or captions.get(path) == p.get("caption")
+        if p.get(P.SIZE) == stat.st_size and p.get(P.MTIME) == stat.st_mtime and (
+            captions is None or captions.get(path) == p.get(P.CAPTION)
         ):
             return record
     return None

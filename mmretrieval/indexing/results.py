@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from ..payload import KIND, KIND_IMAGE, PATH
+
 
 @dataclass
 class Hit:
@@ -17,13 +19,13 @@ class Hit:
 
     @property
     def path(self) -> Optional[str]:
-        return self.payload.get("path")
+        return self.payload.get(PATH)
 
     @classmethod
     def from_point(cls, point) -> "Hit":
         payload = dict(point.payload or {})
         return cls(id=str(point.id), score=float(getattr(point, "score", None) or 0.0),
-                   kind=payload.get("kind", "image"), payload=payload)
+                   kind=payload.get(KIND, KIND_IMAGE), payload=payload)
 
 
 @dataclass

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 
+from ..payload import KIND, PATH
 from .files import Scope
 
 
 def stored_by_path(store, kind: str, scope: Scope) -> dict[str, list]:
     """Stored points of ``kind`` ("image" or "text") whose file lies in ``scope``, grouped by path."""
     stored: dict[str, list] = {}
-    for record in store.scroll({"kind": kind}):
-        path = record.payload.get("path", "")
+    for record in store.scroll({KIND: kind}):
+        path = record.payload.get(PATH, "")
         if scope.covers(path):
             stored.setdefault(path, []).append(record)
     return stored

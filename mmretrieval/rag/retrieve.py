@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Mapping, Optional
 
+from .. import payload as P
 from .bundle import ContextBundle, ContextItem, build_prompt
 from .fusion import RRF_K, describe, fuse
 
-MODALITIES = ("image", "text")
+MODALITIES = P.KINDS
 
 
 def retrieve(
@@ -41,7 +42,7 @@ def retrieve(
                 for kind in MODALITIES}
     items, images = [], 0
     for fused in fuse(rankings, method=method, weights=weights, k=k):
-        if fused.hit.kind == "image":
+        if fused.hit.kind == P.KIND_IMAGE:
             if images >= max_images:
                 continue
             images += 1
@@ -63,10 +64,10 @@ def _item(fused) -> ContextItem:
         id=str(hit.id),
         score=round(fused.score, 6),
         cosine=round(float(hit.score), 6),
-        path=payload.get("path"),
-        text=payload.get("text") if hit.kind == "text" else None,
-        caption=payload.get("caption"),
-        start=payload.get("start"),
-        end=payload.get("end"),
+        path=payload.get(P.PATH),
+        text=payload.get(P.TEXT) if hit.kind == P.KIND_TEXT else None,
+        caption=payload.get(P.CAPTION),
+        start=payload.get(P.START),
+        end=payload.get(P.END),
         explanation=fused.explanation,
     )

@@ -22,6 +22,7 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
+from .. import payload as P
 from ..images import ImageLoadError, load_image
 from ..rag.fusion import FUSION_METHODS
 from ..rag.generate import GenerationError, GeneratorConfig, generate
@@ -82,8 +83,8 @@ def create_app(index, settings: ServerSettings = ServerSettings()) -> FastAPI:
 
     def image_file(point_id: str) -> str:
         hit = point(point_id)
-        path = hit.payload.get("path")
-        if hit.kind != "image" or not path:
+        path = hit.payload.get(P.PATH)
+        if hit.kind != P.KIND_IMAGE or not path:
             raise HTTPException(404, f"item {point_id!r} is not an image")
         if not os.path.isfile(path):
             raise HTTPException(410, f"the indexed file of {point_id!r} is gone from disk; re-run mmretrieval index")
@@ -197,11 +198,11 @@ def _urls(point_id: str) -> dict:
 
 def _hit_json(hit) -> dict:
     p = hit.payload
-    out = {"id": hit.id, "kind": hit.kind, "score": round(float(hit.score), 6), "path": p.get("path"),
-           "name": os.path.basename(p.get("path") or ""), "caption": p.get("caption")}
-    if hit.kind == "image":
+    out = {"id": hit.id, "kind": hit.kind, "score": round(float(hit.score), 6), "path": p.get(P.PATH),
+           "name": os.path.basename(p.get(P.PATH) or ""), "caption": p.get(P.CAPTION)}
+    if hit.kind == P.KIND_IMAGE:
         out.update(_urls(hit.id))
-        out.update(width=p.get("width"), height=p.get("height"))
+        out.update(width=p.get(P.WIDTH), height=p.get(P.HEIGHT))
     else:
-        out.update(text=p.get("text"), start=p.get("start"), end=p.get("end"))
+        out.update(text=p.get(P.TEXT), start=p.get(P.START), end=p.get(P.END))
     return out

@@ -7,6 +7,7 @@ from typing import Iterator, Optional
 
 import numpy as np
 
+from ..payload import KEYWORD_FIELDS
 from .base import StoreLockedError
 
 # qdrant-client's local mode is exact brute force in Python: fine up to about this many points.
@@ -43,7 +44,7 @@ class ClientBackend:
         params = {name: models.VectorParams(size=size, distance=models.Distance.COSINE) for name, size in sizes.items()}
         self.client.create_collection(self.collection, vectors_config=params, metadata={key: record})
         if not self.is_local:  # embedded mode has no payload indexes (and warns if asked)
-            for name in ("kind", "path"):
+            for name in KEYWORD_FIELDS:
                 self.client.create_payload_index(self.collection, name, models.PayloadSchemaType.KEYWORD)
 
     def drop(self) -> None:

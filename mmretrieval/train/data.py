@@ -9,7 +9,7 @@ index of its image. ``load_pairs(source, split=...)`` picks the loader from what
 - a COCO captions JSON (``{"images": [...], "annotations": [...]}``);
 - a Karpathy split JSON (``{"images": [{"filename", "split", "sentences": [{"raw"}]}]}``);
 - a ``.csv`` / ``.tsv`` / ``.jsonl`` table with ``image`` and ``caption`` columns;
-- any other folder: images with sidecar ``<stem>.txt`` files holding one caption per line.
+- any other folder: images with sidecar ``<stem>.txt`` (or ``.caption``) files, one caption per line.
 
 Relative image paths resolve against ``images`` when given, else the source's folder.
 Whether the files open is checked later, when features are cached (bad ones are skipped and reported).
@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
+from ..captions import sidecar_lines
+from ..images import is_image_file
+
 _TOKEN_FILES = ("captions.txt", "Flickr8k.token.txt", "results_20130124.token")
 _IMAGE_DIRS = ("images", "Flicker8k_Dataset", "Flickr8k_Dataset", "flickr30k-images")
 
@@ -144,13 +146,12 @@ def table_pairs(path, images: Optional[str] = None) -> Pairs:
 
 
 def sidecar_pairs(folder) -> Pairs:
-    """Images in ``folder`` (recursively), each with a ``<stem>.txt`` of captions, one per line."""
+    """Images in ``folder`` (recursively), each with a sidecar of captions, one per line (see
+    :mod:`mmretrieval.captions` for the sidecar rule and how indexing reads the same file)."""
     folder = Path(folder)
     rows = []
-    for image in sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES):
-        text = image.with_suffix(".txt")
-        if text.is_file():
-            rows.extend((image, line) for line in text.read_text(encoding="utf-8").splitlines())
+    for image in sorted(p for p in folder.rglob("*") if p.is_file() and is_image_file(p)):
+        rows.extend((image, line) for line in sidecar_lines(image))
     if not rows:
         raise ValueError(f"{folder} has no images with sidecar .txt captions")
     return Pairs.from_pairs(rows)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+from ...images import is_image_file
 from .types import ClassificationData
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 
 
 def load(root, templates: list[str], classnames: Optional[dict[str, str]] = None,
@@ -29,7 +28,7 @@ def load(root, templates: list[str], classnames: Optional[dict[str, str]] = None
         raise ValueError(f"{root} holds no class folders")
     images, labels = [], []
     for label, folder in enumerate(folders):
-        files = sorted(p for p in (root / folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        files = sorted(p for p in (root / folder).iterdir() if is_image_file(p))
         if not files:
             raise ValueError(f"class folder {root / folder} holds no images")
         files = files[:max_per_class] if max_per_class else files
