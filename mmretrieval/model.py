@@ -168,6 +168,12 @@ class MMRetrievalModel(nn.Module):
         """Joint-space image vectors from trunk features (un-normalised in a centred space)."""
         return self.image_to_joint(self.adapter(pooled.float(), None if grid is None else grid.float()))
 
+    def identity(self):
+        """Which vectors this model makes, independent of the runtime: see :mod:`mmretrieval.identity`."""
+        from .identity import model_identity
+
+        return model_identity(self)
+
     # ---- persistence --------------------------------------------------------------------
     def trainable_state_dict(self) -> dict[str, torch.Tensor]:
         """The adapter and joint-space tensors: all a saved model stores besides its config."""

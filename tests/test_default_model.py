@@ -80,3 +80,13 @@ def test_raw_space_variant_keeps_e5_vectors_and_finds_the_photos(assets):
     np.testing.assert_array_equal(text, model.text_tower.encode(queries, task="retrieval.query"))
     photos = model.encode_image([str(assets / f"{name}.jpg") for name in PHOTOS])
     assert [PHOTOS[i] for i in (text @ photos.T).argmax(1)] == list(QUERIES.values())
+
+
+def test_default_models_identity_keeps_the_keys_its_cache_and_collections_use(default_model):
+    # pinned before mmretrieval/identity.py existed (tests/test_identity.py pins the rest)
+    from mmretrieval.identity import trunk_identity
+
+    identity = default_model.identity()
+    assert (identity.text, identity.trunk, identity.adapter) == ("99d194f1622313f7", "90d1a8561449263c", "c9571fb88d80ca90")
+    assert trunk_identity(default_model.trunk, mirrored=True) == "881c88a797de7302"
+    assert identity.views == ("plain", "mirrored") and identity.prompts["retrieval.query"] == "query: "

@@ -52,6 +52,7 @@ def test_run_writes_a_self_describing_json_matching_direct_encoding(tiny_model, 
         assert key in saved
     assert saved["language"] == "de,en" and saved["dims"] == [8, 16, 32] and saved["embed_dim"] == 32
     assert saved["dataset_info"]["texts"] == 12 and "de/text_to_image_R@1" in saved["metrics"]
+    assert saved["model_identity"] == tiny_model.identity().to_dict()  # the same identity as the cache and index
     # the cached path (trunk features + adapter) gives what the model's own encoders give
     from mmretrieval.evaluation.datasets import load_dataset
 

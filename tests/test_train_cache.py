@@ -76,7 +76,7 @@ def test_text_key_is_stable_when_the_checkpoint_lacks_a_pooler(tiny_text_model, 
 
     from mmretrieval import TextTowerConfig
     from mmretrieval.text.tower import TextTower
-    from mmretrieval.train.cache import text_key
+    from mmretrieval.identity import text_identity
 
     folder = tmp_path / "no-pooler"
     shutil.copytree(tiny_text_model, folder)
@@ -85,4 +85,4 @@ def test_text_key_is_stable_when_the_checkpoint_lacks_a_pooler(tiny_text_model, 
     config = TextTowerConfig(model=str(folder), max_length=64)
     first, second = TextTower(config, device="cpu"), TextTower(config, device="cpu")
     assert not torch.equal(first.model.pooler.dense.weight, second.model.pooler.dense.weight)
-    assert text_key(first) == text_key(second)
+    assert text_identity(first) == text_identity(second)

@@ -23,7 +23,7 @@ def test_extra_stages_append_pooled_stage_outputs(assets):
     import pytest
 
     from mmretrieval.config import TrunkConfig
-    from mmretrieval.train.cache import trunk_key
+    from mmretrieval.identity import trunk_identity
     from mmretrieval.vision.trunk import build_trunk
 
     head_only = EfficientNetLiteTrunk("efficientnet-lite0").eval()
@@ -42,7 +42,7 @@ def test_extra_stages_append_pooled_stage_outputs(assets):
     with torch.inference_mode():  # the trunk's own block loop matches the library's
         torch.testing.assert_close(expected_head, head_only.net.extract_features(pixels).mean(dim=(2, 3)))
     torch.testing.assert_close(pooled[:, 1280:], torch.cat([seen[1], seen[0]], dim=1))
-    assert trunk_key(trunk) != trunk_key(head_only)
+    assert trunk_identity(trunk) != trunk_identity(head_only)
     with pytest.raises(ValueError, match="has 7 stages"):
         EfficientNetLiteTrunk("efficientnet-lite0", extra_stages=8)
     with pytest.raises(ValueError, match="EfficientNet-Lite option"):

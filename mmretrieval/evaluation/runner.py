@@ -58,6 +58,7 @@ def evaluate(spec: ModelSpec, dataset: str, task: str, data_root: Optional[str] 
         "dataset_info": {"description": config.get("description", ""), **tasks.describe(data),
                          **({"note": note} if note else {})},
         "model_spec": spec.describe(),
+        **({"model_identity": model.identity().to_dict()} if hasattr(model, "identity") else {}),  # which vectors
         # a suite loads each model and dataset once: every run it serves records that one load
         "wall_time_s": {"load": _round(load_s), "data": _round(data_s), "encode": _round(encoded - started),
                         "score": _round(done - encoded),

@@ -7,7 +7,6 @@ moment and run again ends exactly where an uninterrupted run would.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from typing import Optional, Sequence
 
@@ -18,6 +17,7 @@ from ..encoding import batches, finish
 from ..images import MAX_IMAGE_PIXELS
 from ..store import DEFAULT_COLLECTION, IMAGE, SMALL, TEXT, Point, VectorStore, build_filter
 from .. import payload as P
+from ..identity import model_fingerprint
 from .files import collect
 from ..parallel import bounded_map
 from .prepare import MAX_FILE_BYTES, Prepared, prepare
@@ -239,20 +239,6 @@ class Index:
 def small_dim_for(dim: int) -> int:
     """The coarse Matryoshka dim stored next to the full vector: 64, or half of a smaller model's."""
     return min(DEFAULT_SMALL_DIM, max(1, dim // 2))
-
-
-def model_fingerprint(model) -> str:
-    """A short hash of the model's trained tensors: two adapters with one name don't share a collection."""
-    digest = hashlib.sha256()
-    for name, tensor in sorted(model.trainable_state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.float().numpy().tobytes())
-    trunk = model.config.trunk  # options that change image vectors under the same weights
-    if trunk.tta_flip:  # (older configs keep their hash)
-        digest.update(b"tta_flip")
-    if trunk.image_size or trunk.extra_stages:
-        digest.update(f"image_size={trunk.image_size},extra_stages={trunk.extra_stages}".encode())
-    return digest.hexdigest()[:16]
 
 
 def _unchanged_record(path: str, records, captions):

