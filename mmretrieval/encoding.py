@@ -8,6 +8,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .images import ImageLoadError
+from .parallel import bounded_map
+
 
 def as_list(inputs) -> tuple[list, bool]:
     """Return ``(items, was_single)``: one string/path/image becomes a list of one."""
@@ -24,6 +27,33 @@ def batches(order: Sequence[int], batch_size: int) -> Iterator[list[int]]:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     for start in range(0, len(order), batch_size):
         yield list(order[start : start + batch_size])
+
+
+def pixel_batches(load, items: Sequence, batch_size: int, workers: int) -> Iterator[tuple[list[int], Optional[torch.Tensor], dict]]:
+    """``(indices, pixels, errors)`` per ``batch_size`` consecutive ``items``: the one way images reach a trunk.
+
+    ``load(item)`` (read + preprocess) runs on ``workers`` threads, at most two batches ahead
+    (:func:`~mmretrieval.parallel.bounded_map`). An item whose ``load`` raises :class:`ImageLoadError`
+    is left out of its batch and given in ``errors`` (index -> the error); ``pixels`` is None when no
+    item of the batch loaded.
+    """
+    loaded = bounded_map(_attempt(load), items, workers=workers, ahead=2 * batch_size)
+    for chunk in batches(range(len(items)), batch_size):
+        results = [next(loaded) for _ in chunk]
+        errors = {i: r for i, r in zip(chunk, results) if isinstance(r, ImageLoadError)}
+        good = [i for i in chunk if i not in errors]
+        pixels = torch.stack([r for r in results if not isinstance(r, ImageLoadError)]) if good else None
+        yield good, pixels, errors
+
+
+def _attempt(load):
+    def attempt(item):
+        try:
+            return load(item)
+        except ImageLoadError as err:
+            return err
+
+    return attempt
 
 
 def finish(

@@ -12,11 +12,11 @@ from tqdm.auto import tqdm
 
 from .adapter import JointSpace, VisionAdapter
 from .config import ModelConfig
-from .encoding import as_list, batches, default_device, finish
+from .encoding import as_list, default_device, finish, pixel_batches
 from .images import load_image
-from .parallel import bounded_map
 from .text.tower import TextTower
 from .vision.trunk import build_trunk
+from .vision.views import PLAIN, VIEWS, average_views, view_pixels
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "adapter.safetensors"
@@ -138,10 +138,11 @@ class MMRetrievalModel(nn.Module):
         items, single = as_list(images)
         out = torch.empty(len(items), self.embed_dim)
         show = show_progress_bar if show_progress_bar is not None else len(items) > 4 * batch_size
-        chunks = list(batches(range(len(items)), batch_size))
-        pixels = bounded_map(self.preprocess, items, workers=num_workers, ahead=2 * batch_size)
-        for idx in tqdm(chunks, desc="images", disable=not show):
-            out[idx] = self.embed_pixels(torch.stack([next(pixels) for _ in idx])).float().cpu()
+        chunks = pixel_batches(self.preprocess, items, batch_size, num_workers)
+        for idx, pixels, errors in tqdm(chunks, desc="images", total=-(-len(items) // batch_size), disable=not show):
+            if errors:
+                raise next(iter(errors.values()))
+            out[idx] = self.embed_pixels(pixels).float().cpu()
         return self._finish(out, normalize_embeddings, truncate_dim, convert_to_numpy=convert_to_numpy,
                             convert_to_tensor=convert_to_tensor, single=single)
 
@@ -154,15 +155,22 @@ class MMRetrievalModel(nn.Module):
         """Trunk + adapter on a preprocessed batch; un-normalised joint vectors."""
         return self.adapter_forward(*self.trunk_features(pixels))
 
-    def trunk_features(self, pixels: torch.Tensor):
-        """``(pooled, grid or None)``: what the adapter consumes (and what training caches)."""
+    @torch.inference_mode()
+    def trunk_features(self, pixels: torch.Tensor, view: Optional[str] = None, grid: Optional[bool] = None):
+        """``(pooled, grid or None)`` of a preprocessed batch: what the adapter consumes and training caches.
+
+        ``view`` (``"plain"`` / ``"mirrored"``) gives that view alone; None what the model uses (with
+        ``trunk.tta_flip`` both views averaged). ``grid`` defaults to whether the adapter reads the grid.
+        """
+        grid = self.adapter.needs_grid if grid is None else grid
         pixels = pixels.to(self.device)
-        if self.adapter.needs_grid:
-            return self.trunk(pixels, return_grid=True)
-        if self.config.trunk.tta_flip:  # both views in one batch: one trunk call
-            both = self.trunk(torch.cat([pixels, pixels.flip(-1)]))
-            return (both[: len(pixels)] + both[len(pixels) :]) / 2, None
-        return self.trunk(pixels), None
+        if view is None and self.config.trunk.tta_flip:
+            if grid:
+                raise ValueError("flip test-time augmentation averages pooled features only; it has no grid")
+            both = self.trunk(torch.cat([view_pixels(pixels, v) for v in VIEWS]))  # one trunk call for both views
+            return average_views(both[: len(pixels)], both[len(pixels):]), None
+        pixels = view_pixels(pixels, view or PLAIN)
+        return self.trunk(pixels, return_grid=True) if grid else (self.trunk(pixels), None)
 
     def adapter_forward(self, pooled: torch.Tensor, grid: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Joint-space image vectors from trunk features (un-normalised in a centred space)."""

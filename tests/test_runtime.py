@@ -11,7 +11,7 @@ from mmretrieval.config import TrunkConfig
 from mmretrieval.images import load_image
 from mmretrieval.indexing.index import model_fingerprint
 from mmretrieval.registry import get_model_config
-from mmretrieval.train.cache import trunk_key
+from mmretrieval.identity import trunk_identity
 from mmretrieval.vision import runtime
 from mmretrieval.vision.trunk import build_trunk
 
@@ -37,7 +37,7 @@ def test_openvino_trunk_matches_torch_on_real_photos(assets, config):
     assert got.shape == want.shape == (len(PHOTOS), plain.output_dim)
     assert torch.nn.functional.cosine_similarity(got, want).min() >= 0.9999
     torch.testing.assert_close(got, want, atol=2e-4, rtol=1e-3)
-    assert trunk_key(fast) == trunk_key(plain)  # one feature cache for both runtimes
+    assert trunk_identity(fast) == trunk_identity(plain)  # one feature cache for both runtimes
 
 
 @needs_openvino
@@ -61,7 +61,7 @@ def test_export_folder_follows_the_trunk():
     lite = build_trunk(TrunkConfig(), device="cpu", runtime="openvino")
     staged = build_trunk(TrunkConfig(extra_stages=1), device="cpu", runtime="openvino")
     assert lite.compiled.export_folder() != staged.compiled.export_folder()
-    assert trunk_key(lite) in lite.compiled.export_folder().name
+    assert trunk_identity(lite) in lite.compiled.export_folder().name
 
 
 def test_missing_openvino_falls_back_to_torch(monkeypatch, assets):

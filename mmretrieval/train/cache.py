@@ -30,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
@@ -40,10 +39,11 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from tqdm.auto import tqdm
 
-from ..encoding import batches
+from ..encoding import batches, pixel_batches
 from ..identity import text_identity, trunk_identity
 from ..images import ImageLoadError
 from ..paths import cache_dir
+from ..vision.views import MIRRORED, PLAIN, average_views
 
 SHARD_ROWS = 2048  # image rows per shard file: a crash loses at most this much work
 TEXT_SHARD_ROWS = 512  # text rows per shard (text encoding is the slower side on a CPU)
@@ -77,10 +77,9 @@ def image_features(
     if flip is None and model.config.trunk.tta_flip:
         if grid:
             raise ValueError("flip test-time augmentation averages pooled features only; it has no grid")
-        views = [image_features(model, images, False, batch_size, num_workers, show_progress_bar, root, flip=f)
-                 for f in (False, True)]
-        failed = {**views[0].failed, **views[1].failed}
-        return ImageFeatures(pooled=(views[0].pooled + views[1].pooled) / 2, failed=failed)
+        plain, mirrored = (image_features(model, images, False, batch_size, num_workers, show_progress_bar, root,
+                                          flip=f) for f in (False, True))
+        return ImageFeatures(pooled=average_views(plain.pooled, mirrored.pooled), failed={**plain.failed, **mirrored.failed})
     root = Path(root) if root is not None else cache_dir("features")
     key = trunk_identity(model.trunk, mirrored=bool(flip))
     pooled_store = ShardStore(root / "images" / key)
@@ -165,15 +164,13 @@ def _encode_images(model, images, digests, todo, pooled_store, grid_store, batch
                 grid_store.write(keys, torch.stack([pending[k][1] for k in keys]))
             pending.clear()
 
+    view = MIRRORED if flip else PLAIN
     with tqdm(total=len(todo), desc="mirrored image features" if flip else "image features", unit="img",
               disable=not show) as bar:
-        for idx, pixels, errors in _load_batches(model, [images[i] for i in todo], batch_size, num_workers):
-            failed.update({todo[j]: reason for j, reason in errors.items()})
+        for idx, pixels, errors in pixel_batches(model.preprocess, [images[i] for i in todo], batch_size, num_workers):
+            failed.update({todo[j]: err.reason for j, err in errors.items()})
             if idx:
-                pixels = pixels.flip(-1) if flip else pixels
-                with torch.inference_mode():
-                    out = model.trunk(pixels.to(model.device), return_grid=grid_store is not None)
-                pooled, grid = out if grid_store is not None else (out, None)
+                pooled, grid = model.trunk_features(pixels, view=view, grid=grid_store is not None)
                 for row, j in enumerate(idx):
                     pending[digests[todo[j]]] = (
                         pooled[row].float().cpu(),
@@ -183,33 +180,6 @@ def _encode_images(model, images, digests, todo, pooled_store, grid_store, batch
             if len(pending) >= SHARD_ROWS:
                 flush()
         flush()
-
-
-def _load_batches(model, items: list, batch_size: int, num_workers: int):
-    """Yield ``(indices, pixels, {index: reason})`` per batch, decoding one batch ahead on threads."""
-
-    def load(item):
-        try:
-            return model.preprocess(item)
-        except ImageLoadError as err:
-            return err
-
-    def collect(start, futures):
-        results = [f.result() for f in futures]
-        idx = [start + k for k, r in enumerate(results) if not isinstance(r, ImageLoadError)]
-        errors = {start + k: r.reason for k, r in enumerate(results) if isinstance(r, ImageLoadError)}
-        pixels = torch.stack([r for r in results if not isinstance(r, ImageLoadError)]) if idx else None
-        return idx, pixels, errors
-
-    with ThreadPoolExecutor(max(1, num_workers)) as pool:
-        pending = None
-        for chunk in batches(range(len(items)), batch_size):
-            futures = (chunk[0], [pool.submit(load, items[i]) for i in chunk])
-            if pending is not None:
-                yield collect(*pending)
-            pending = futures
-        if pending is not None:
-            yield collect(*pending)
 
 
 # ---- storage -----------------------------------------------------------------------------
