@@ -16,9 +16,10 @@ Conventions every engine keeps:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Protocol, runtime_checkable
 
-import numpy as np
+if TYPE_CHECKING:  # the CLI imports this module to list the engines; numpy loads with an engine
+    import numpy as np
 
 
 class ModelMismatchError(ValueError):
@@ -44,7 +45,7 @@ class Point:
 
 
 # A coarse-to-fine request: (small vector name, small query vector, number of candidates).
-Prefetch = tuple[str, np.ndarray, int]
+Prefetch = "tuple[str, np.ndarray, int]"
 
 
 @runtime_checkable
