@@ -43,6 +43,12 @@ class AdapterConfig:
     num_heads: int = 4  # attention pooling only
 
 
+# The format of a saved config.json. Files from before it was recorded have none and are format 1;
+# raise it when a change would make older code misread a new file, and read older formats on load.
+CONFIG_VERSION = 1
+VERSION_KEY = "version"
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Everything needed to rebuild a model; the towers are referenced, never copied."""
@@ -60,11 +66,16 @@ class ModelConfig:
     space: str = "centred"
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The config as saved in ``config.json``, with the format ``version`` first."""
+        return {VERSION_KEY: CONFIG_VERSION, **dataclasses.asdict(self)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
         data = dict(data)
+        version = data.pop(VERSION_KEY, 1)
+        if not isinstance(version, int) or not 1 <= version <= CONFIG_VERSION:
+            raise ValueError(f"model config format {version!r} is not one this mmretrieval reads (1 to "
+                             f"{CONFIG_VERSION}); it was probably written by a newer release: upgrade mmretrieval")
         unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise ValueError(f"unknown model config keys: {sorted(unknown)}")

@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
 logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def registered_architecture(config_path: Optional[str] = None):
+    """While the block runs, open_clip knows the architecture JSON at ``config_path`` by its file stem;
+    afterwards its registry is as it was (open_clip offers no way to unregister, so it is restored)."""
+    if config_path is None:
+        yield
+        return
+    from open_clip import factory
+
+    saved = dict(factory._MODEL_CONFIGS), list(factory._MODEL_CONFIG_PATHS)
+    factory.add_model_config(Path(config_path).expanduser())
+    try:
+        yield
+    finally:
+        factory._MODEL_CONFIGS, factory._MODEL_CONFIG_PATHS[:] = saved[0], saved[1]
 
 
 def create_open_clip(name: str, pretrained: Optional[str] = None, device: str = "cpu"):

@@ -68,15 +68,20 @@ def test_open_clip_checkpoint_through_the_suite_and_report(tiny_model, data_root
                                             "patch_size": 16},
             "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1}}
     (tmp_path / "mmr-test-eval-clip.json").write_text(json.dumps(arch))
-    open_clip.add_model_config(tmp_path / "mmr-test-eval-clip.json")
+    from mmretrieval.open_clip_loader import registered_architecture
+
     torch.manual_seed(0)
-    torch.save({"state_dict": open_clip.create_model("mmr-test-eval-clip").state_dict()}, tmp_path / "clip.pt")
+    with registered_architecture(tmp_path / "mmr-test-eval-clip.json"):
+        torch.save({"state_dict": open_clip.create_model("mmr-test-eval-clip").state_dict()}, tmp_path / "clip.pt")
     suite = {"data_root": str(data_root), "out": "results", "dims": [16],
              "models": [{"name": "mmr-test-eval-clip", "kind": "open_clip", "pretrained": "clip.pt",
                          "config": "mmr-test-eval-clip.json", "label": "clip"}],
              "datasets": {str(data_root / "colours.json"): {"tasks": ["zeroshot_classification"]}}}
     (tmp_path / "suite.json").write_text(json.dumps(suite))
+    rng = torch.random.get_rng_state()
     [result] = run_suite(tmp_path / "suite.json")
+    # loading touched no global state: open_clip's registry and torch's RNG are as they were
+    assert "mmr-test-eval-clip" not in open_clip.list_models() and torch.equal(torch.random.get_rng_state(), rng)
     assert result["wall_time_s"]["load"] > 0  # the suite loads the model once and records that load
     assert result["model_spec"]["checkpoint_sha256"] and set(result["metrics"]) == {"top1", "mean_per_class_recall"}
     assert 0 <= result["metrics"]["top1"] <= 100 and result["dataset_info"]["classes"] == 3

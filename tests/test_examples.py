@@ -4,12 +4,7 @@ import runpy
 import sys
 from pathlib import Path
 
-import pytest
-
-from mmretrieval import DEFAULT_MODEL, list_pretrained
-
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-pytestmark = pytest.mark.skipif(DEFAULT_MODEL not in list_pretrained(), reason="default weights not shipped")
 
 
 def _run(monkeypatch, capsys, script: str, *args: str) -> str:

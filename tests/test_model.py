@@ -51,3 +51,19 @@ def test_embed_dim_mismatch_is_refused(tiny_model_config):
 
     with pytest.raises(ValueError, match="embed_dim"):
         MMRetrievalModel(dataclasses.replace(tiny_model_config, embed_dim=64), device="cpu")
+
+
+def test_config_json_records_its_format_version_and_older_files_still_load(tiny_model_config, tmp_path):
+    import json
+
+    import pytest
+
+    from mmretrieval.config import CONFIG_VERSION, ModelConfig
+
+    tiny_model_config.save(tmp_path / "config.json")
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert saved["version"] == CONFIG_VERSION and ModelConfig.load(tmp_path / "config.json") == tiny_model_config
+    del saved["version"]  # a file written before the format was recorded
+    assert ModelConfig.from_dict(saved) == tiny_model_config
+    with pytest.raises(ValueError, match="newer release"):
+        ModelConfig.from_dict({**saved, "version": CONFIG_VERSION + 1})

@@ -5,13 +5,13 @@ import io
 import pytest
 from PIL import Image
 
-from mmretrieval.indexing import Index
-from mmretrieval.rag.generate import GeneratorConfig
-from mmretrieval.server import ServerSettings, create_app
-from test_rag_bundle import fake_llm  # noqa: F401  (fixture: an OpenAI-compatible endpoint on loopback)
-
-fastapi = pytest.importorskip("fastapi")
+fastapi = pytest.importorskip("fastapi", reason="the server needs the serve extra: pip install -e '.[serve]'")
 from fastapi.testclient import TestClient  # noqa: E402
+
+from mmretrieval.indexing import Index  # noqa: E402
+from mmretrieval.rag.generate import GeneratorConfig  # noqa: E402
+from mmretrieval.server import ServerSettings, create_app  # noqa: E402
+from test_rag_bundle import fake_llm  # noqa: E402,F401  (fixture: an OpenAI-compatible endpoint on loopback)
 
 LIMIT = 200_000
 

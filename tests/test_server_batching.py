@@ -21,7 +21,10 @@ def test_concurrent_queries_share_batches_and_get_their_own_results():
     batcher = QueryBatcher(encode, max_batch=8)
     with ThreadPoolExecutor(10) as pool:
         futures = [pool.submit(batcher, f"q{i}") for i in range(10)]
-        time.sleep(0.3)
+        deadline = time.monotonic() + 60  # until the worker holds one batch and the others wait in its queue
+        while not batches or sum(map(len, batches)) + batcher._queue.qsize() < 10:
+            assert time.monotonic() < deadline, "the queries never queued up"
+            time.sleep(0.001)
         release.set()
         results = [f.result(5) for f in futures]
     assert results == [f"vec:q{i}" for i in range(10)]

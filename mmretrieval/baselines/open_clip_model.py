@@ -9,7 +9,7 @@ from tqdm.auto import tqdm
 
 from ..encoding import as_list, batches, default_device, finish
 from ..images import load_image
-from ..open_clip_loader import create_open_clip
+from ..open_clip_loader import create_open_clip, registered_architecture
 
 
 class OpenCLIPModel:
@@ -18,16 +18,19 @@ class OpenCLIPModel:
     ``task`` is accepted for interface parity with the joint model and ignored: CLIP has no prompts.
     """
 
-    def __init__(self, name: str, pretrained: Optional[str] = None, device: Optional[str] = None):
+    def __init__(self, name: str, pretrained: Optional[str] = None, device: Optional[str] = None,
+                 config: Optional[str] = None):
         self.name, self.pretrained = name, pretrained
         self.device = device or default_device()
-        self.model, self.preprocess_image, self.tokenizer = create_open_clip(name, pretrained, self.device)
+        with registered_architecture(config):  # a custom architecture JSON, known to open_clip only meanwhile
+            import open_clip
+
+            self.model, self.preprocess_image, self.tokenizer = create_open_clip(name, pretrained, self.device)
+            self._embed_dim = open_clip.get_model_config(name)["embed_dim"]
 
     @property
     def embed_dim(self) -> int:
-        import open_clip
-
-        return open_clip.get_model_config(self.name)["embed_dim"]
+        return self._embed_dim
 
     @torch.inference_mode()
     def encode_text(self, sentences, task: Optional[str] = None, batch_size: int = 64,

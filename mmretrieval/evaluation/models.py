@@ -48,18 +48,15 @@ class ModelSpec:
     def load(self, device: Optional[str] = None):
         import torch
 
-        torch.manual_seed(self.seed)
-        if self.kind == "mmretrieval":
-            from ..registry import load_model
+        with torch.random.fork_rng(devices=[]):  # seeds untrained weights; the caller's RNG is left as it was
+            torch.manual_seed(self.seed)
+            if self.kind == "mmretrieval":
+                from ..registry import load_model
 
-            return load_model(self.name, device=device, pretrained=bool(self.pretrained))
-        import open_clip
+                return load_model(self.name, device=device, pretrained=bool(self.pretrained))
+            from ..baselines import OpenCLIPModel
 
-        from ..baselines import OpenCLIPModel
-
-        if self.config:
-            open_clip.add_model_config(Path(self.config).expanduser())
-        return OpenCLIPModel(self.name, pretrained=self.pretrained, device=device)
+            return OpenCLIPModel(self.name, pretrained=self.pretrained, device=device, config=self.config)
 
     def describe(self) -> dict:
         """The spec plus checksums of local weights (and a checkpoint's training log): what exactly ran."""
