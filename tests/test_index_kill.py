@@ -1,12 +1,9 @@
 """kill -9 in the middle of `mmretrieval index`, run again: the collection equals an uninterrupted run's."""
 
-import os
-import signal
 import sqlite3
-import subprocess
 import sys
-import time
 
+from killing import kill_9_when
 from mmretrieval import MMRetrievalModel
 from mmretrieval.indexing import Index
 from mmretrieval.store import VectorStore
@@ -33,14 +30,8 @@ def test_kill_9_mid_run_then_rerun_equals_uninterrupted_run(tiny_model, tmp_path
     killed_store = tmp_path / "killed"
     command = [sys.executable, "-m", "mmretrieval.cli.main", "index", str(folder), "--store", str(killed_store),
                "--model", str(model_dir), "--batch-size", "2", "--workers", "1", "--no-progress"]
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 600  # start-up alone takes minutes on a loaded 2-core machine
-    while _stored_points(killed_store) < 6 and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.005)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    at_kill = _stored_points(killed_store)
-    assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()[-2000:]
+    # start-up alone takes minutes on a loaded 2-core machine
+    at_kill = kill_9_when(command, lambda: _stored_points(killed_store), at_least=6, timeout=600)
     assert 0 < at_kill < N_IMAGES, f"the kill should land mid-run, {at_kill} of {N_IMAGES} were stored"
 
     model = MMRetrievalModel.load(model_dir, device="cpu")

@@ -32,6 +32,8 @@ def register(subparsers) -> None:
     parser.add_argument("--max-per-class", type=int, metavar="N",
                         help="image-folder sets (cifar10, imagenette): the first N images per class; the committed "
                              "cifar10 result uses 200, as eval/suite.json does")
+    parser.add_argument("--batch-size", type=int, default=64, help="images / texts per encoder call "
+                                                                   "(default: %(default)s)")
     parser.add_argument("--limit", type=int, metavar="N",
                         help="smoke run: only N images spread evenly over the set, with their captions/questions "
                              "(also with --suite)")
@@ -66,7 +68,7 @@ def run(args) -> int:
     model, load_s = timed(spec.load)
     for task in [args.task] if args.task else tasks_for(data):
         result = evaluate(spec, args.dataset, task, dims=dims, out_dir=args.out, model=model, data=data,
-                          load_s=load_s, data_s=data_s)
+                          load_s=load_s, data_s=data_s, batch_size=args.batch_size)
         print(_summary(result) if args.out else json.dumps(result["metrics"], indent=1))
     return 0
 

@@ -23,13 +23,13 @@ SWEEP_DIMS = (32, 64, 128, 256)  # Matryoshka sweep; the full dimension is alway
 def evaluate(spec: ModelSpec, dataset: str, task: str, data_root: Optional[str] = None,
              dims: Optional[Sequence[int]] = None, out_dir: Optional[str] = None, model=None, data=None,
              dataset_args: Optional[dict] = None, note: Optional[str] = None,
-             load_s: Optional[float] = None, data_s: Optional[float] = None) -> dict:
+             load_s: Optional[float] = None, data_s: Optional[float] = None, batch_size: int = 64) -> dict:
     """Evaluate one model on one dataset and task; return the result and write it under ``out_dir``.
 
     ``model`` / ``data`` reuse an already loaded model or dataset (a suite loads each once); ``load_s`` /
     ``data_s`` say how long loading them took (``timed``), recorded in ``wall_time_s`` as ``load`` and
     ``data`` (None when passed in without). ``note`` is kept in the result's ``dataset_info`` (say why
-    data was subsampled, for instance).
+    data was subsampled, for instance). ``batch_size``: images / texts per encoder call.
     """
     config = dataset_config(dataset)
     if model is None:
@@ -39,7 +39,7 @@ def evaluate(spec: ModelSpec, dataset: str, task: str, data_root: Optional[str] 
     if task not in tasks_for(data):
         raise ValueError(f"dataset {dataset!r} supports tasks {tasks_for(data)}, not {task!r}")
     started = time.perf_counter()
-    embeddings = tasks.embed(task, model, data, spec.text_task)
+    embeddings = tasks.embed(task, model, data, spec.text_task, batch_size=batch_size)
     encoded = time.perf_counter()
     full = embeddings["image"].shape[1]
     dims = sorted({d for d in (dims or SWEEP_DIMS) if d < full} | {full})

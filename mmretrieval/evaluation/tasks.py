@@ -3,16 +3,21 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .datasets import ClassificationData, RetrievalData, VQAData
-from .features import encode_images, encode_texts, truncate
+from . import features
+from .features import truncate
 from .metrics import retrieval, vqa, zeroshot_classification
 
 QA_TEXT_LIMIT = 20_000  # most "question + answer" texts to embed for the qa_text VQA method
 
 
-def embed(task: str, model, data, text_task: str) -> dict[str, np.ndarray]:
+def embed(task: str, model, data, text_task: str, batch_size: int = 64) -> dict[str, np.ndarray]:
+    encode_images = functools.partial(features.encode_images, batch_size=batch_size)
+    encode_texts = functools.partial(features.encode_texts, batch_size=batch_size)
     if task == "question_retrieval":
         data = data.question_retrieval()
     if task in ("retrieval", "question_retrieval"):

@@ -20,8 +20,8 @@ Keys (see :mod:`mmretrieval.identity`): an image entry is keyed by the trunk's i
 a checksum of its weights, its preprocessing and options; the mirrored view gets its own key) and the SHA-1 of the file's bytes, so a renamed file still hits and an edited
 one does not. A text entry is keyed by the text tower's identity (config + weights checksum), the prompt
 prefix and the text. Entries live in append-only safetensors shards under
-``<root>/<images|grids|texts>/<tower key>/``, written atomically every few batches, so an
-interrupted pass keeps what it had done. ``root`` defaults to ``cache_dir("features")``
+``<root>/<images|grids|texts>/<tower key>/``, written atomically every ``FLUSH_SECONDS`` (or
+``SHARD_ROWS`` rows), so a killed pass keeps its finished batches and a rerun computes only the rest. ``root`` defaults to ``cache_dir("features")``
 (``MMRETRIEVAL_CACHE`` moves it).
 """
 
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,8 +46,8 @@ from ..images import ImageLoadError
 from ..paths import cache_dir
 from ..vision.views import MIRRORED, PLAIN, average_views
 
-SHARD_ROWS = 2048  # image rows per shard file: a crash loses at most this much work
-TEXT_SHARD_ROWS = 512  # text rows per shard (text encoding is the slower side on a CPU)
+SHARD_ROWS = 2048  # most rows per shard file
+FLUSH_SECONDS = 10.0  # finished batches are written at least this often: a killed run loses at most this much
 
 
 @dataclass
@@ -125,14 +126,14 @@ def text_embeddings(
     digests = [hashlib.sha1((prefix + "\0" + t).encode()).digest() for t in texts]
     unique = {d: t for d, t in zip(digests, texts) if d not in store}
     if unique:
-        todo = list(unique.items())
+        todo = sorted(unique.items(), key=lambda item: -len(item[1]))  # longest first, as encode does: less padding
         show = show_progress_bar if show_progress_bar is not None else len(todo) > 4 * batch_size
-        chunks = list(batches(range(len(todo)), TEXT_SHARD_ROWS))
-        with tqdm(total=len(todo), desc="caption embeddings", unit="text", disable=not show) as bar:
-            for chunk in chunks:
-                vectors = tower.encode([todo[i][1] for i in chunk], prompt=prefix, task=task,
+        with tqdm(total=len(todo), desc="caption embeddings", unit="text", disable=not show) as bar, \
+                ShardWriter(store) as writer:
+            for chunk in batches(todo, batch_size):
+                vectors = tower.encode([text for _, text in chunk], prompt=prefix, task=task,
                                        batch_size=batch_size, convert_to_tensor=True, show_progress_bar=False)
-                store.write([todo[i][0] for i in chunk], vectors)
+                writer.add([digest for digest, _ in chunk], vectors)
                 bar.update(len(chunk))
     return store.read(digests).float() if digests else torch.empty(0, tower.dim)
 
@@ -154,35 +155,50 @@ def _content_digest(image) -> bytes:
 def _encode_images(model, images, digests, todo, pooled_store, grid_store, batch_size, num_workers, show, failed,
                    flip):
     show = show if show is not None else len(todo) > 4 * batch_size
-    pending: dict[bytes, tuple] = {}  # digest -> (pooled, grid); flushed every SHARD_ROWS rows
-
-    def flush():
-        if pending:
-            keys = list(pending)
-            pooled_store.write(keys, torch.stack([pending[k][0] for k in keys]))
-            if grid_store is not None:
-                grid_store.write(keys, torch.stack([pending[k][1] for k in keys]))
-            pending.clear()
-
     view = MIRRORED if flip else PLAIN
+    stores = (pooled_store,) if grid_store is None else (pooled_store, grid_store)
     with tqdm(total=len(todo), desc="mirrored image features" if flip else "image features", unit="img",
-              disable=not show) as bar:
+              disable=not show) as bar, ShardWriter(*stores) as writer:
         for idx, pixels, errors in pixel_batches(model.preprocess, [images[i] for i in todo], batch_size, num_workers):
             failed.update({todo[j]: err.reason for j, err in errors.items()})
             if idx:
                 pooled, grid = model.trunk_features(pixels, view=view, grid=grid_store is not None)
-                for row, j in enumerate(idx):
-                    pending[digests[todo[j]]] = (
-                        pooled[row].float().cpu(),
-                        None if grid is None else grid[row].half().cpu(),
-                    )
+                rows = (pooled.float(),) if grid is None else (pooled.float(), grid.half())
+                writer.add([digests[todo[j]] for j in idx], *rows)
             bar.update(len(idx) + len(errors))
-            if len(pending) >= SHARD_ROWS:
-                flush()
-        flush()
 
 
 # ---- storage -----------------------------------------------------------------------------
+class ShardWriter:
+    """Collects finished batches for one or more stores (same keys) and writes them as a shard per store
+    every ``FLUSH_SECONDS`` or ``SHARD_ROWS`` rows, and on leaving the ``with`` block (an exception too)."""
+
+    def __init__(self, *stores: "ShardStore"):
+        self.stores = stores
+        self.pending: list[tuple[list[bytes], tuple[torch.Tensor, ...]]] = []
+        self.last_flush = time.monotonic()
+
+    def add(self, keys: list[bytes], *rows: torch.Tensor) -> None:
+        """One batch: its keys and, per store, a ``(len(keys), ...)`` tensor of rows."""
+        self.pending.append((list(keys), tuple(r.detach().cpu() for r in rows)))  # one append: never half a batch
+        if sum(len(k) for k, _ in self.pending) >= SHARD_ROWS or time.monotonic() - self.last_flush >= FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        if pending:
+            keys = [key for batch_keys, _ in pending for key in batch_keys]
+            for i, store in enumerate(self.stores):
+                store.write(keys, torch.cat([rows[i] for _, rows in pending]))
+        self.last_flush = time.monotonic()
+
+    def __enter__(self) -> "ShardWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.flush()
+
+
 class ShardStore:
     """Rows keyed by 20-byte digests, in append-only safetensors shards inside one folder."""
 
