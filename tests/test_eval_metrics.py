@@ -102,3 +102,19 @@ def test_question_prior_leaves_the_image_out_and_combines_with_the_image():
     np.testing.assert_allclose(vqa.question_prior(questions, images, answers, 3)[0], wide)
     np.testing.assert_allclose(scores[0], np.log(np.array(wide) + vqa.PRIOR_FLOOR) + z, atol=1e-5)
     assert vqa.evaluate(scores[:1], answers[:1], ks=(1,)) == {"acc@1": 0.0}  # the image's answer 2 wins
+
+
+def test_training_dev_recall_is_the_evaluators_tie_fair_recall_under_short_names():
+    import torch
+
+    from mmretrieval.train.metrics import retrieval_recall
+
+    images = torch.from_numpy(E)
+    texts = torch.from_numpy(np.stack([E[0], E[1], E[1], DIAG, E[2], E[0]]))
+    short = retrieval_recall(images, texts * 3, torch.tensor([0, 0, 1, 1, 2, 2]), ks=(1, 2))  # normalised here
+    full = retrieval.evaluate(E, texts.numpy(), [[0], [0], [1], [1], [2], [2]], ks=(1, 2))
+    assert short["t2i_R@1"] == full["text_to_image_R@1"] and short["i2t_R@2"] == full["image_to_text_R@2"]
+    assert short["rsum"] == pytest.approx(sum(v for k, v in full.items() if "_R@" in k))
+    # a scorer that ties everything gets chance, not the 100 % an optimistic "nothing scores higher" gives
+    flat = retrieval_recall(torch.ones(4, 3), torch.ones(8, 3), torch.arange(8) % 4, ks=(1,))
+    assert flat["t2i_R@1"] == 25.0 and flat["i2t_R@1"] == 25.0  # 1 of 4 images; 2 of 8 captions
