@@ -131,7 +131,7 @@ def test_cli_max_per_class_limit_and_real_load_time(tiny_model_config, data_root
     assert saved["dataset_info"]["images"] == 3 and saved["dataset_info"]["max_per_class"] == 1
     wall = saved["wall_time_s"]  # the model was loaded by the CLI, then passed in: its load time is kept
     assert wall["load"] > 0 and wall["data"] >= 0
-    assert wall["total"] >= wall["load"] + wall["encode"]
+    assert wall["total"] >= wall["load"] + wall["encode"] - 0.02  # each rounded to 0.01 s
     assert main([*base, "--dataset", str(data_root / "captions.json"), "--limit", "2",
                  "--out", str(tmp_path / "two")]) == 0
     saved = json.loads((tmp_path / "two" / "saved__captions__retrieval.json").read_text())
