@@ -48,7 +48,7 @@ def test_kill_9_mid_extraction_then_rerun_resumes_with_equal_results(tiny_model,
     killed_cache = tmp_path / "killed-cache"
     at_kill = kill_9_when([sys.executable, "-c", CHILD, *args, "--out", str(tmp_path / "killed")],
                           lambda: _cached_rows(killed_cache), at_least=6,
-                          env={**os.environ, "MMRETRIEVAL_CACHE": str(killed_cache)})
+                          env={**os.environ, "MMRETRIEVAL_CACHE": str(killed_cache)}, timeout=600)
     assert 0 < at_kill < N_IMAGES, f"the kill should land mid-extraction, {at_kill} of {N_IMAGES} were cached"
 
     computed = []
