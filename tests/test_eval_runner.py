@@ -127,6 +127,7 @@ def test_cli_max_per_class_limit_and_real_load_time(tiny_model_config, data_root
     base = ["eval", "--model", str(folder), "--data-root", str(data_root), "--dims", "8"]
     assert main([*base, "--dataset", str(data_root / "colours.json"), "--max-per-class", "1",
                  "--out", str(tmp_path / "one")]) == 0
+    assert "loaded saved in " in capsys.readouterr().err  # the CLI says what the load cost
     saved = json.loads((tmp_path / "one" / "saved__colours__zeroshot_classification.json").read_text())
     assert saved["dataset_info"]["images"] == 3 and saved["dataset_info"]["max_per_class"] == 1
     wall = saved["wall_time_s"]  # the model was loaded by the CLI, then passed in: its load time is kept

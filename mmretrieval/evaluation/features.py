@@ -7,6 +7,8 @@ trunk or text tower (e.g. trained vs untrained adapter) shares the expensive par
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 import torch
 
@@ -14,13 +16,14 @@ from ..encoding import finish
 from ..model import MMRetrievalModel
 
 
-def encode_images(model, paths: list[str], batch_size: int = 64) -> np.ndarray:
+def encode_images(model, paths: list[str], batch_size: int = 64, show_progress_bar: Optional[bool] = None) -> np.ndarray:
     """Unit vectors ``(len(paths), dim)``; an unreadable image stops the run and is named."""
     if not isinstance(model, MMRetrievalModel):
-        return model.encode_image(paths, batch_size=batch_size)
+        return model.encode_image(paths, batch_size=batch_size, show_progress_bar=show_progress_bar)
     from ..train.cache import image_features
 
-    features = image_features(model, paths, grid=model.adapter.needs_grid, batch_size=batch_size)
+    features = image_features(model, paths, grid=model.adapter.needs_grid, batch_size=batch_size,
+                              show_progress_bar=show_progress_bar)
     if features.failed:
         bad = [f"{paths[i]} ({reason})" for i, reason in list(features.failed.items())[:5]]
         raise ValueError(f"{len(features.failed)} evaluation images could not be read, e.g. {'; '.join(bad)}")
@@ -30,13 +33,14 @@ def encode_images(model, paths: list[str], batch_size: int = 64) -> np.ndarray:
     return finish(joint, normalize_embeddings=True, truncate_dim=None, convert_to_numpy=True)
 
 
-def encode_texts(model, texts: list[str], task: str, batch_size: int = 64) -> np.ndarray:
+def encode_texts(model, texts: list[str], task: str, batch_size: int = 64,
+                 show_progress_bar: Optional[bool] = None) -> np.ndarray:
     """Unit vectors ``(len(texts), dim)`` in the model's joint space."""
     if not isinstance(model, MMRetrievalModel):
-        return model.encode_text(texts, task=task, batch_size=batch_size)
+        return model.encode_text(texts, task=task, batch_size=batch_size, show_progress_bar=show_progress_bar)
     from ..train.cache import text_embeddings
 
-    raw = text_embeddings(model, texts, task=task, batch_size=batch_size)
+    raw = text_embeddings(model, texts, task=task, batch_size=batch_size, show_progress_bar=show_progress_bar)
     return finish(model.text_to_joint(raw), normalize_embeddings=True, truncate_dim=None, convert_to_numpy=True)
 
 

@@ -23,13 +23,15 @@ SWEEP_DIMS = (32, 64, 128, 256)  # Matryoshka sweep; the full dimension is alway
 def evaluate(spec: ModelSpec, dataset: str, task: str, data_root: Optional[str] = None,
              dims: Optional[Sequence[int]] = None, out_dir: Optional[str] = None, model=None, data=None,
              dataset_args: Optional[dict] = None, note: Optional[str] = None,
-             load_s: Optional[float] = None, data_s: Optional[float] = None, batch_size: int = 64) -> dict:
+             load_s: Optional[float] = None, data_s: Optional[float] = None, batch_size: int = 64,
+             show_progress_bar: Optional[bool] = None) -> dict:
     """Evaluate one model on one dataset and task; return the result and write it under ``out_dir``.
 
     ``model`` / ``data`` reuse an already loaded model or dataset (a suite loads each once); ``load_s`` /
     ``data_s`` say how long loading them took (``timed``), recorded in ``wall_time_s`` as ``load`` and
     ``data`` (None when passed in without). ``note`` is kept in the result's ``dataset_info`` (say why
-    data was subsampled, for instance). ``batch_size``: images / texts per encoder call.
+    data was subsampled, for instance). ``batch_size``: images / texts per encoder call;
+    ``show_progress_bar``: a bar per encoding step (default: for long ones only).
     """
     config = dataset_config(dataset)
     if model is None:
@@ -39,7 +41,8 @@ def evaluate(spec: ModelSpec, dataset: str, task: str, data_root: Optional[str] 
     if task not in tasks_for(data):
         raise ValueError(f"dataset {dataset!r} supports tasks {tasks_for(data)}, not {task!r}")
     started = time.perf_counter()
-    embeddings = tasks.embed(task, model, data, spec.text_task, batch_size=batch_size)
+    embeddings = tasks.embed(task, model, data, spec.text_task, batch_size=batch_size,
+                             show_progress_bar=show_progress_bar)
     encoded = time.perf_counter()
     full = embeddings["image"].shape[1]
     dims = sorted({d for d in (dims or SWEEP_DIMS) if d < full} | {full})
@@ -90,7 +93,8 @@ def write_result(result: dict, out_dir) -> Path:
 
 
 def run_suite(suite_file, data_root: Optional[str] = None, out_dir: Optional[str] = None,
-              models: Optional[Sequence[str]] = None, limit: Optional[int] = None) -> list[dict]:
+              models: Optional[Sequence[str]] = None, limit: Optional[int] = None,
+              show_progress_bar: Optional[bool] = None) -> list[dict]:
     """Run every model x (dataset, task) of a suite file; relative paths in it resolve against its folder.
 
     ``{"data_root": ..., "out": ..., "dims": [...], "models": [ModelSpec fields...],
@@ -116,7 +120,8 @@ def run_suite(suite_file, data_root: Optional[str] = None, out_dir: Optional[str
             for task in entry["tasks"]:
                 logger.warning("evaluating %s on %s / %s", spec.title, dataset, task)
                 result = evaluate(spec, dataset, task, dims=suite.get("dims"), out_dir=out_dir, model=model,
-                                  data=data, note=entry.get("note"), load_s=load_s, data_s=data_s)
+                                  data=data, note=entry.get("note"), load_s=load_s, data_s=data_s,
+                                  show_progress_bar=show_progress_bar)
                 results.append(result)
     return results
 

