@@ -25,12 +25,14 @@ class TextTowerConfig:
 class TrunkConfig:
     """A frozen image feature extractor."""
 
-    kind: str = "efficientnet-lite"  # "efficientnet-lite" | "open_clip"
-    name: str = "efficientnet-lite0"
-    pretrained: Optional[str] = None  # open_clip tag or checkpoint path
+    kind: str = "efficientnet-lite"  # "efficientnet-lite" | "open_clip" | "hf" | "timm"
+    name: str = "efficientnet-lite0"  # hf: a Hub id or local folder; timm: a model name
+    pretrained: Optional[str] = None  # open_clip / timm: a pretrained tag or a checkpoint file; None: random weights
     image_size: Optional[int] = None  # None: the trunk's native size
     tta_flip: bool = False  # average the pooled features of the image and its mirror image
     extra_stages: int = 0  # EfficientNet-Lite: also pool the last N stages' outputs, concatenated after the head's
+    pooling: Optional[str] = None  # hf / timm: "pooler" | "cls" | "mean" | "cls+mean"; None: the model's pooler
+    dtype: Optional[str] = None  # hf / timm: "float32" | "float16" | "bfloat16"; None: half on GPU, float32 on CPU
 
 
 @dataclass(frozen=True)

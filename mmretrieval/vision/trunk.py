@@ -81,7 +81,7 @@ class EfficientNetLiteTrunk(ImageTrunk):
         self.output_dim = self.net._conv_head.out_channels + sum(widths[i] for i in self.tapped)
         size = self.input_size = image_size or EfficientNet.get_image_size(name)
         # TF EfficientNet-Lite was trained on (pixel - 127) / 128
-        self.preprocess = _center_crop_transform(size, mean=(0.498,) * 3, std=(0.502,) * 3)
+        self.preprocess = center_crop_transform(size, mean=(0.498,) * 3, std=(0.502,) * 3)
 
     def torch_forward(self, pixels: torch.Tensor, return_grid: bool = False):
         net, stages = self.net, []
@@ -123,19 +123,35 @@ class OpenCLIPTrunk(ImageTrunk):
         return self.visual(pixels)
 
 
+TRUNK_KINDS = ("efficientnet-lite", "open_clip", "hf", "timm")
+
+
 def build_trunk(config: TrunkConfig, device: Optional[str] = None, runtime: Optional[str] = None) -> ImageTrunk:
     """The trunk ``config`` names, frozen, on ``device``, running on ``runtime`` (see ``vision.runtime``)."""
     from .runtime import attach_runtime
 
     device = device or default_device()
+    if config.extra_stages and config.kind != "efficientnet-lite":
+        raise ValueError(f"extra_stages is an EfficientNet-Lite option; the {config.kind!r} trunk has none")
+    if (config.pooling or config.dtype) and config.kind not in ("hf", "timm"):
+        raise ValueError(f"pooling and dtype are options of the hf and timm trunks; the {config.kind!r} trunk has none")
     if config.kind == "efficientnet-lite":
         trunk = EfficientNetLiteTrunk(config.name, config.image_size, config.extra_stages)
-    elif config.extra_stages:
-        raise ValueError(f"extra_stages is an EfficientNet-Lite option; the {config.kind!r} trunk has none")
     elif config.kind == "open_clip":
         trunk = OpenCLIPTrunk(config.name, config.pretrained)
+    elif config.kind == "hf":
+        from .hf_vision import HFVisionTrunk
+
+        if config.pretrained is not None:
+            raise ValueError("an hf trunk is named by its Hub id or folder (trunk.name); trunk.pretrained is for "
+                             "open_clip and timm")
+        trunk = HFVisionTrunk(config.name, config.pooling, config.image_size, config.dtype, device)
+    elif config.kind == "timm":
+        from .timm_vision import TimmTrunk
+
+        trunk = TimmTrunk(config.name, config.pretrained, config.pooling, config.image_size, config.dtype, device)
     else:
-        raise ValueError(f"unknown trunk kind {config.kind!r}; choose 'efficientnet-lite' or 'open_clip'")
+        raise ValueError(f"unknown trunk kind {config.kind!r}; choose one of {', '.join(TRUNK_KINDS)}")
     trunk = trunk.requires_grad_(False).eval().to(device)
     trunk.runtime = attach_runtime(trunk, runtime, device)
     return trunk
@@ -153,7 +169,7 @@ def _lite_weights(name: str) -> str:
     return getattr(module, class_name).get_model_file_path()
 
 
-def _center_crop_transform(size: int, mean, std):
+def center_crop_transform(size: int, mean, std):
     from torchvision import transforms as T
 
     return T.Compose(
