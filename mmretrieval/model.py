@@ -199,6 +199,20 @@ class MMRetrievalModel(nn.Module):
         """Write ``config.json`` + ``adapter.safetensors``; the towers are referenced by name."""
         return save_model_files(directory, self.config, self.trainable_state_dict())
 
+    def save_pretrained(self, directory, training_log=None) -> Path:
+        """``save`` plus a ``README.md`` model card from the run's ``log.jsonl`` (see ``mmretrieval.hub``)."""
+        from .hub import save_pretrained
+
+        return save_pretrained(self, directory, training_log=training_log)
+
+    def push_to_hub(self, repo_id: str, private: Optional[bool] = None, token: Optional[str] = None,
+                    commit_message: str = "Upload mmretrieval adapter", training_log=None) -> str:
+        """Upload config, adapter weights and model card to the Hub repo ``repo_id``; returns the commit URL."""
+        from .hub import push_to_hub
+
+        return push_to_hub(self, repo_id, private=private, token=token, commit_message=commit_message,
+                           training_log=training_log)
+
     @classmethod
     def load(cls, directory, device: Optional[str] = None, runtime: Optional[str] = None) -> "MMRetrievalModel":
         from .registry import load_model

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from .config import ModelConfig
+from .hub import download, looks_like_repo_id
 
 if TYPE_CHECKING:
     from .model import MMRetrievalModel
@@ -42,11 +43,12 @@ def load_model(
     name_or_path: Optional[str] = None, device: Optional[str] = None, pretrained: bool = True,
     runtime: Optional[str] = None,
 ) -> MMRetrievalModel:
-    """Load a built-in model by name (default: the shipped default) or a saved model folder.
+    """Load a built-in model by name (default: the shipped default), a saved model folder, or a Hub repo id.
 
     ``pretrained=False`` builds a named architecture with a fresh, untrained adapter (for training).
     ``runtime`` picks where the image trunk runs: ``auto`` (default, or ``$MMRETRIEVAL_RUNTIME``:
     OpenVINO on a CPU when installed), ``openvino`` or ``torch``.
+    A ``user/repo`` that is not a local folder is fetched from the Hugging Face Hub (or its offline cache).
     """
     from .model import MMRetrievalModel  # torch: imported when a model is loaded, not with the registry
 
@@ -57,17 +59,21 @@ def load_model(
     config, state = trained_weights(name_or_path)
     model = MMRetrievalModel(config, device=device, runtime=runtime)
     model.load_trainable_state_dict(state)
+    if Path(name_or_path).expanduser().is_dir():
+        model.source_dir = Path(name_or_path).expanduser()  # where a model card looks for the run's training log
     return model
 
 
 def trained_weights(name_or_path: Optional[str] = None) -> tuple[ModelConfig, dict]:
-    """``(config, trained adapter + space tensors)`` of a built-in model or a saved folder, without the towers."""
+    """``(config, trained adapter + space tensors)`` of a built-in model, a saved folder or a Hub id, without the towers."""
     name_or_path = name_or_path or DEFAULT_MODEL
     from safetensors.torch import load_file
 
     from .model import CONFIG_FILE, WEIGHTS_FILE
 
     path = Path(name_or_path).expanduser()
+    if not path.is_dir() and name_or_path not in list_models() and looks_like_repo_id(name_or_path):
+        path = download(name_or_path)
     if path.is_dir():
         if not (path / CONFIG_FILE).is_file():
             raise FileNotFoundError(f"{path} holds no {CONFIG_FILE}; is it a saved mmretrieval model?")
