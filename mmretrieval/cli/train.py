@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+SHOW_SKIPPED = 50  # skipped inputs listed one by one; the rest are counted
+
 
 def register(subparsers) -> None:
     from ..train.recipe import TrainConfig  # its defaults are what --help shows
@@ -12,8 +14,9 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "train", help="train the vision adapter on image-caption pairs",
         description="Train the adapter of a named model on image-caption pairs. DATA is a Flickr8k-style folder "
-        "or token file, a COCO/Karpathy JSON, a .csv/.tsv/.jsonl with image,caption columns, or a folder of "
-        "images with sidecar .txt captions. Unreadable images are skipped and listed.",
+        "or token file, a COCO/Karpathy JSON, a .csv/.tsv/.jsonl with image,caption columns, a folder of "
+        "images with sidecar .txt captions, or webdataset shards (img2dataset's output: 'cc3m/{00000..00331}.tar', "
+        "streamed into a memory-mapped feature table, resumable). Unreadable images are skipped and listed.",
     )
     parser.add_argument("data", help="training pairs (see above)")
     parser.add_argument("--model", default="e5-small-lite0",
@@ -59,8 +62,10 @@ def run(args) -> int:
     from ..config import ModelConfig
     from ..model import MMRetrievalModel
     from ..registry import get_model_config
+    from ..shards import is_shard_source
     from ..train.data import load_pairs
     from ..train.loop import TrainConfig, train
+    from ..train.shard_features import shard_pair_features
 
     config = ModelConfig.load(Path(args.model)) if args.model.endswith(".json") else get_model_config(args.model)
     if args.dropout is not None:
@@ -74,17 +79,32 @@ def run(args) -> int:
     if args.matryoshka_weights:
         overrides["matryoshka_weights"] = tuple(args.matryoshka_weights)
     recipe = TrainConfig(**overrides)
-    train_pairs = load_pairs(args.data, split=args.split, images=args.images)
-    dev_pairs = None
-    if args.dev or args.split:
-        dev_pairs = load_pairs(args.dev or args.data, split=args.dev_split, images=args.images)
-    print(f"training {config.name}: {len(train_pairs)} captions of {len(train_pairs.images)} images"
-          + (f", dev {len(dev_pairs)} captions" if dev_pairs else ""))
+    cache = Path(args.cache) if args.cache else None
     model = MMRetrievalModel(config)
+
+    def pairs_of(source, split):
+        if is_shard_source(source):
+            return shard_pair_features(model, source, root=cache, show_progress_bar=True)
+        return load_pairs(source, split=split, images=args.images)
+
+    train_pairs = pairs_of(args.data, args.split)
+    dev_pairs = pairs_of(args.dev or args.data, args.dev_split) if args.dev or args.split else None
+    print(f"training {config.name}: {_describe(train_pairs)}" + (f", dev {_describe(dev_pairs)}" if dev_pairs else ""))
     result = train(model, train_pairs, dev_pairs, recipe, out_dir=args.out, resume=args.resume,
-                   cache_root=Path(args.cache) if args.cache else None, show_progress_bar=True)
-    for path, reason in result.skipped.items():
+                   cache_root=cache, show_progress_bar=True)
+    skipped = list(result.skipped.items())
+    for path, reason in skipped[:SHOW_SKIPPED]:
         print(f"skipped {path}: {reason}")
+    if len(skipped) > SHOW_SKIPPED:
+        print(f"... and {len(skipped) - SHOW_SKIPPED} more skipped")
     print(f"best epoch {result.best_epoch + 1}: {json.dumps({k: round(v, 2) for k, v in result.best_metrics.items()})}")
     print(f"saved {Path(args.out) / 'best'} (load it with load_model({str(Path(args.out) / 'best')!r}))")
     return 0
+
+
+def _describe(pairs) -> str:
+    from ..train.features import PairFeatures
+
+    if isinstance(pairs, PairFeatures):
+        return f"{len(pairs.text)} pairs from webdataset shards"
+    return f"{len(pairs)} captions of {len(pairs.images)} images"

@@ -18,18 +18,22 @@ CAPTION_TASK = "retrieval.query"  # captions are embedded the way search queries
 
 @dataclass
 class PairFeatures:
-    """Features of the pairs whose image loaded: ``text[i]`` describes ``pooled[image_index[i]]``."""
+    """Features of the pairs whose image loaded: ``text[i]`` describes ``pooled[image_index[i]]``.
 
-    pairs: Pairs
+    The tensors may be memory-mapped (a shard-scale feature table): training gathers rows per batch.
+    """
+
+    pairs: Optional[Pairs]  # None for a feature table, whose rows stand for themselves
     pooled: torch.Tensor  # (num_images, C)
     grid: Optional[torch.Tensor]  # (num_images, H*W, C) or None
     text: torch.Tensor  # (num_captions, D), normalised text-tower embeddings
     skipped: dict  # image path -> reason it was skipped
     views: Optional[torch.Tensor] = None  # (2, num_images, C): plain and mirrored pooled features, if asked
+    rows: Optional[torch.Tensor] = None  # the image row of each caption, when there are no pairs
 
     @property
     def image_index(self) -> torch.Tensor:
-        return torch.tensor(self.pairs.image_index)
+        return self.rows if self.rows is not None else torch.tensor(self.pairs.image_index)
 
 
 def pair_features(model, pairs: Pairs, grid: bool = False, root=None, show_progress_bar: Optional[bool] = None,

@@ -39,10 +39,13 @@ class TrainResult:
     out_dir: Optional[Path] = None
 
 
-def train(model, train_pairs: Pairs, dev_pairs: Optional[Pairs] = None, config: TrainConfig = TrainConfig(),
-          out_dir="runs/train", resume: bool = False, cache_root=None,
+def train(model, train_pairs: Pairs | PairFeatures, dev_pairs: Optional[Pairs | PairFeatures] = None,
+          config: TrainConfig = TrainConfig(), out_dir="runs/train", resume: bool = False, cache_root=None,
           show_progress_bar: Optional[bool] = None) -> TrainResult:
-    """Train ``model``'s adapter (in place) on cached features of ``train_pairs``; see the module docstring."""
+    """Train ``model``'s adapter (in place) on cached features of ``train_pairs``; see the module docstring.
+
+    Either side may be ready ``PairFeatures`` (e.g. ``shard_pair_features`` of webdataset shards, memory-mapped).
+    """
     out_dir = Path(out_dir)
     refuse_to_overwrite(out_dir, resume)
     train_feats, dev_feats, skipped = _features(model, train_pairs, dev_pairs, config, cache_root, show_progress_bar)
@@ -52,7 +55,7 @@ def train(model, train_pairs: Pairs, dev_pairs: Optional[Pairs] = None, config: 
         start_epoch, best, history = resume_run(out_dir, config, model, loss_fn, optimizer, scheduler)
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    tensors = _Tensors.on_device(model, train_feats)
+    tensors = _Tensors.of(train_feats)
     for epoch in range(start_epoch, config.epochs):
         started = time.perf_counter()
         loss = _train_epoch(model, tensors, loss_fn, optimizer, scheduler, config, epoch, show_progress_bar)
@@ -79,10 +82,12 @@ def _features(model, train_pairs, dev_pairs, config, cache_root, show_progress_b
     grid = model.adapter.needs_grid
     if config.flip_augment and grid:
         raise ValueError("flip_augment picks between pooled views; the attention adapter reads the grid")
-    train_feats = pair_features(model, train_pairs, grid=grid, root=cache_root, show_progress_bar=show_progress_bar,
-                                views=config.flip_augment)
-    dev_feats = (pair_features(model, dev_pairs, grid=grid, root=cache_root, show_progress_bar=show_progress_bar)
-                 if dev_pairs is not None else None)
+    train_feats = train_pairs if isinstance(train_pairs, PairFeatures) else pair_features(
+        model, train_pairs, grid=grid, root=cache_root, show_progress_bar=show_progress_bar, views=config.flip_augment)
+    if config.flip_augment and train_feats.views is None:
+        raise ValueError("flip_augment needs both views' features; these training features have one")
+    dev_feats = dev_pairs if dev_pairs is None or isinstance(dev_pairs, PairFeatures) else pair_features(
+        model, dev_pairs, grid=grid, root=cache_root, show_progress_bar=show_progress_bar)
     return train_feats, dev_feats, {**train_feats.skipped, **(dev_feats.skipped if dev_feats else {})}
 
 
@@ -100,26 +105,24 @@ def _fresh_start(model, train_feats: PairFeatures, config: TrainConfig):
     else:
         loss_fn = build_loss(config.loss, dims, config.matryoshka_weights).to(device)
     optimizer = build_optimizer(model.adapter, loss_fn, config.lr, config.weight_decay)
-    steps_per_epoch = -(-len(train_feats.pairs) // config.batch_size)
+    steps_per_epoch = -(-len(train_feats.text) // config.batch_size)
     return loss_fn, optimizer, warmup_cosine(optimizer, config.epochs * steps_per_epoch, config.warmup_fraction)
 
 
 @dataclass
 class _Tensors:
-    """The training features on the model's device: caption targets, pooled (or both views'), grids."""
+    """The training features where they are (in RAM, or memory-mapped for a shard-scale table): each batch is
+    gathered, moved to the model's device and mapped into the joint space on its own."""
 
-    text_targets: torch.Tensor
+    text: torch.Tensor
     pooled: torch.Tensor
     views: Optional[torch.Tensor]
     grid: Optional[torch.Tensor]
     image_index: torch.Tensor
 
     @classmethod
-    def on_device(cls, model, feats: PairFeatures) -> "_Tensors":
-        device = model.device
-        return cls(model.text_to_joint(feats.text).to(device), feats.pooled.to(device),
-                   feats.views.to(device) if feats.views is not None else None,
-                   feats.grid.to(device) if feats.grid is not None else None, feats.image_index.to(device))
+    def of(cls, feats: PairFeatures) -> "_Tensors":
+        return cls(feats.text, feats.pooled, feats.views, feats.grid, feats.image_index)
 
 
 def _train_epoch(model, t: _Tensors, loss_fn, optimizer, scheduler, config: TrainConfig, epoch: int,
@@ -130,15 +133,17 @@ def _train_epoch(model, t: _Tensors, loss_fn, optimizer, scheduler, config: Trai
     order = torch.randperm(len(t.image_index)).tolist()
     pooled = t.pooled
     if t.views is not None:  # flip augmentation: each image trains on one of its two views, drawn per epoch
-        mirrored = torch.rand(len(pooled), 1, device=device) < 0.5
+        mirrored = torch.rand(len(pooled), 1, device=t.views.device) < 0.5
         pooled = torch.where(mirrored, t.views[1], t.views[0])
     model.adapter.train()
     total = 0.0
     for idx in tqdm(list(batches(order, config.batch_size)), desc=f"epoch {epoch + 1}/{config.epochs}",
                     leave=False, disable=not show_progress_bar):
         ids = t.image_index[idx]
-        image = model.image_to_joint(model.adapter(pooled[ids], None if t.grid is None else t.grid[ids].float()))
-        loss = loss_fn(image, t.text_targets[idx], ids)
+        image = model.image_to_joint(model.adapter(pooled[ids].to(device).float(),
+                                                   None if t.grid is None else t.grid[ids].to(device).float()))
+        targets = model.text_to_joint(t.text[idx].float()).to(device)
+        loss = loss_fn(image, targets, ids.to(device))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -153,7 +158,7 @@ def evaluate_features(model, feats: PairFeatures, truncate_dim: Optional[int] = 
     """Dev/test recall from cached features (adapter in eval mode), optionally on a Matryoshka prefix."""
     device = model.device
     image = model.adapter_forward(feats.pooled.to(device), None if feats.grid is None else feats.grid.to(device))
-    text = model.text_to_joint(feats.text)
+    text = model.text_to_joint(feats.text.float())
     if truncate_dim is not None:
         image, text = model.matryoshka_prefix(image, truncate_dim), model.matryoshka_prefix(text, truncate_dim)
     return retrieval_recall(image.cpu(), text.cpu(), feats.image_index)

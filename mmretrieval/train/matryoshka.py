@@ -13,9 +13,13 @@ from __future__ import annotations
 import torch
 
 
+CHUNK = 65536  # rows at a time: a memory-mapped table of millions of captions is never copied whole
+
+
 def fit_text_mean(text: torch.Tensor) -> torch.Tensor:
     """Mean of (normalised) caption embeddings ``(N, D)``."""
-    return text.double().mean(0).float()
+    total = sum(text[i:i + CHUNK].double().sum(0) for i in range(0, len(text), CHUNK))
+    return (total / len(text)).float()
 
 
 def fit_rotation(text: torch.Tensor, mean: torch.Tensor | None = None) -> torch.Tensor:
@@ -23,10 +27,13 @@ def fit_rotation(text: torch.Tensor, mean: torch.Tensor | None = None) -> torch.
 
     Signs are fixed (largest entry of each axis positive) so a fit is reproducible.
     """
-    x = text.double()
-    if mean is not None:
-        x = x - mean.double()
-    covariance = x.T @ x / max(len(x) - 1, 1)
+    covariance = torch.zeros(text.shape[1], text.shape[1], dtype=torch.float64)
+    for i in range(0, len(text), CHUNK):
+        x = text[i:i + CHUNK].double()
+        if mean is not None:
+            x = x - mean.double()
+        covariance += x.T @ x
+    covariance /= max(len(text) - 1, 1)
     variances, axes = torch.linalg.eigh(covariance)  # ascending, orthonormal columns
     axes = axes[:, variances.argsort(descending=True)]
     signs = torch.sign(axes.gather(0, axes.abs().argmax(0, keepdim=True)))
