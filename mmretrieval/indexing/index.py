@@ -140,19 +140,12 @@ class Index:
         if not items:
             return
         model = self.model
-        vectors = model.embed_pixels(torch.stack([item.pixels for item in items])).float().cpu()
-        full = finish(vectors, normalize_embeddings=True, truncate_dim=None, convert_to_numpy=True)
-        small = model.matryoshka_prefix(vectors, small_dim).numpy()
+        full, small = image_vectors(model, torch.stack([item.pixels for item in items]), small_dim)
         texts = {i: captions[item.path] for i, item in enumerate(items) if captions and captions.get(item.path)}
         text_vectors = dict(zip(texts, model.encode_text(list(texts.values()), task="retrieval.passage"))) if texts else {}
         points = []
         for i, item in enumerate(items):
-            payload = P.image_payload(item.path, item.hash, item.size, item.mtime, item.width, item.height,
-                                      caption=texts.get(i))
-            named = {IMAGE: full[i], SMALL: small[i]}
-            if i in texts:
-                named[TEXT] = text_vectors[i]
-            points.append(Point(item.id, named, payload))
+            points.append(image_point(item, full[i], small[i], texts.get(i), text_vectors.get(i)))
         self.store.upsert(points)
         for item in items:
             if stored.get(item.path):
@@ -234,6 +227,22 @@ class Index:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def image_vectors(model, pixels: torch.Tensor, small_dim: int):
+    """``(full, small)`` normalised numpy vectors of a preprocessed batch: what an image point stores."""
+    vectors = model.embed_pixels(pixels).float().cpu()
+    return (finish(vectors, normalize_embeddings=True, truncate_dim=None, convert_to_numpy=True),
+            model.matryoshka_prefix(vectors, small_dim).numpy())
+
+
+def image_point(item: Prepared, full, small, caption: Optional[str] = None, text_vector=None) -> Point:
+    """The point of one image file: id from path + content hash, its file facts (and caption) as payload."""
+    payload = P.image_payload(item.path, item.hash, item.size, item.mtime, item.width, item.height, caption=caption)
+    named = {IMAGE: full, SMALL: small}
+    if text_vector is not None:
+        named[TEXT] = text_vector
+    return Point(item.id, named, payload)
 
 
 def small_dim_for(dim: int) -> int:
