@@ -45,7 +45,8 @@ class ImageEmbedder:
         from ..indexing.index import image_vectors
         from ..indexing.prepare import prepare
 
-        items = [prepare(str(path), self.model.trunk.preprocess) for path in batch["path"]]
+        trunk = self.model.trunk
+        items = [prepare(str(path), trunk.preprocess, trunk.input_size) for path in batch["path"]]
         good = [i for i, item in enumerate(items) if item.error is None]
         full = np.zeros((len(items), self.model.embed_dim), np.float32)
         small = np.zeros((len(items), self.small_dim), np.float32)
