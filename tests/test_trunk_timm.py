@@ -6,7 +6,7 @@ from safetensors.torch import save_file
 
 from mmretrieval.config import TrunkConfig
 from mmretrieval.images import load_image
-from mmretrieval.train.cache import trunk_key
+from mmretrieval.identity import trunk_identity as trunk_key
 from mmretrieval.vision.trunk import build_trunk
 
 from hub_cache import fake_snapshot, use_hub_cache

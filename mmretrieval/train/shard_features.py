@@ -18,9 +18,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from ..encoding import pixel_batches
+from ..identity import short_hash, text_identity, trunk_identity
 from ..paths import cache_dir
 from ..shards import ShardProblem, expand_shards, read_shard
-from .cache import _load_batches, _short_hash, text_key, trunk_key
 from .feature_table import FeatureTable, append_rows
 from .features import CAPTION_TASK, PairFeatures
 
@@ -47,7 +48,7 @@ def table_for(model, root: Optional[Path] = None) -> FeatureTable:
     """The feature table of ``model``'s frozen towers (trunk + flip setting, text tower, caption prompt)."""
     root = Path(root) if root is not None else cache_dir("features")
     tower = model.text_tower
-    key = _short_hash(trunk_key(model.trunk), f"tta_flip={model.config.trunk.tta_flip}", text_key(tower),
+    key = short_hash(trunk_identity(model.trunk), f"tta_flip={model.config.trunk.tta_flip}", text_identity(tower),
                       tower.prompt_for(CAPTION_TASK))
     return FeatureTable(root / "tables" / key)
 
@@ -91,8 +92,8 @@ def _encode_shard(model, url, table: FeatureTable, name: str, batch_size: int, n
 
     def flush():
         loaded = []  # chunk positions whose image decoded, in order
-        for idx, pixels, errors in _load_batches(model, [s.image for s in chunk], batch_size, num_workers):
-            problems.extend(ShardProblem(url, chunk[j].key, reason) for j, reason in errors.items())
+        for idx, pixels, errors in pixel_batches(model.preprocess, [s.image for s in chunk], batch_size, num_workers):
+            problems.extend(ShardProblem(url, chunk[j].key, err.reason) for j, err in errors.items())
             if idx:
                 with torch.inference_mode():
                     pooled, _ = model.trunk_features(pixels)
