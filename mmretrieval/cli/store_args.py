@@ -19,6 +19,11 @@ def add_store_arguments(parser) -> None:
                             "engine in-process, pip install \"mmretrieval[edge]\"; much faster past ~20k points). "
                             "Default: $MMRETRIEVAL_ENGINE, else client. Each engine keeps its own collections")
     group.add_argument("--collection", default="mmretrieval", help="collection name (default: mmretrieval)")
+    group.add_argument("--vector", default=None, metavar="NAME",
+                       help="attach to a collection another tool made (LangChain, LlamaIndex, qdrant-client) and use "
+                            "its dense vector NAME (\"\" for the unnamed one, LangChain's default; LlamaIndex: "
+                            "text-dense). Its own points are never changed; needs a raw-space model of the text "
+                            "model that made it")
     group.add_argument("--model", default=None,
                        help="model name or saved folder (default: the one that made the collection, else the shipped default)")
 
@@ -29,4 +34,4 @@ def open_index(args):
 
     model = load_model(args.model) if args.model else None
     return Index.open(path=args.store, url=args.url, api_key=args.api_key, collection=args.collection,
-                      model=model, engine=args.engine)
+                      model=model, engine=args.engine, vector=args.vector)

@@ -21,6 +21,7 @@ from ..identity import model_fingerprint
 from .files import collect
 from ..parallel import bounded_map
 from .prepare import MAX_FILE_BYTES, Prepared, prepare
+from .attach_check import check_raw_space, check_text_model
 from .results import Hit, IndexReport
 from .stored import prune_missing, stored_by_path
 
@@ -33,14 +34,20 @@ class Index:
     def __init__(self, store: VectorStore, model=None):
         self.store = store
         self._model = model
+        self._checked = False  # an attached collection's text model, checked once
 
     @classmethod
     def open(cls, path=None, url=None, api_key=None, collection: str = DEFAULT_COLLECTION, model=None,
-             engine: Optional[str] = None) -> "Index":
+             engine: Optional[str] = None, vector: Optional[str] = None, client=None) -> "Index":
         """Open (or create on first write) a collection: embedded at ``path`` (default folder) or at ``url``.
 
-        ``engine`` picks the embedded engine (``"client"`` or ``"edge"``; see :class:`VectorStore`)."""
-        return cls(VectorStore(path=path, url=url, api_key=api_key, collection=collection, engine=engine), model)
+        ``engine`` picks the embedded engine (``"client"`` or ``"edge"``; see :class:`VectorStore`).
+        ``vector`` attaches to a collection another tool made (LangChain, LlamaIndex, qdrant-client),
+        writing into its dense vector of that name (``""``: the unnamed one); ``client`` shares an open
+        ``QdrantClient`` with that tool (needed for ``":memory:"``, and while it holds a folder open)."""
+        store = VectorStore(path=path, url=url, api_key=api_key, collection=collection, engine=engine,
+                            vector=vector, client=client)
+        return cls(store, model)
 
     @property
     def model(self):
@@ -59,11 +66,20 @@ class Index:
         return self._model
 
     def ensure_collection(self):
-        """Create the collection for this model, or refuse if another model made it."""
+        """Create the collection for this model, or refuse if another model made it.
+
+        Attached to another tool's collection: refuse unless this model's vectors live in its text
+        model's own space and that text model made the collection's texts (see ``attach_check``)."""
         model = self.model
-        return self.store.ensure_collection(
+        if self.store.attached is not None and not self._checked:
+            check_raw_space(model)
+        info = self.store.ensure_collection(
             model.config.name, model.embed_dim, small_dim_for(model.embed_dim), model_fingerprint(model)
         )
+        if self.store.attached is not None and not self._checked:
+            check_text_model(self.store, model)
+            self._checked = True
+        return info
 
     # ---- writing ------------------------------------------------------------------------------
     def add_images(
@@ -142,15 +158,17 @@ class Index:
         model = self.model
         vectors = model.embed_pixels(torch.stack([item.pixels for item in items])).float().cpu()
         full = finish(vectors, normalize_embeddings=True, truncate_dim=None, convert_to_numpy=True)
+        attached = self.store.attached is not None  # another tool's collection: one vector per point
         small = model.matryoshka_prefix(vectors, small_dim).numpy()
         texts = {i: captions[item.path] for i, item in enumerate(items) if captions and captions.get(item.path)}
-        text_vectors = dict(zip(texts, model.encode_text(list(texts.values()), task="retrieval.passage"))) if texts else {}
+        text_vectors = dict(zip(texts, model.encode_text(list(texts.values()), task="retrieval.passage"))) \
+            if texts and not attached else {}
         points = []
         for i, item in enumerate(items):
             payload = P.image_payload(item.path, item.hash, item.size, item.mtime, item.width, item.height,
                                       caption=texts.get(i))
             named = {IMAGE: full[i], SMALL: small[i]}
-            if i in texts:
+            if i in text_vectors:
                 named[TEXT] = text_vectors[i]
             points.append(Point(item.id, named, payload))
         self.store.upsert(points)
@@ -224,7 +242,8 @@ class Index:
         return Hit.from_point(records[0]) if records else None
 
     def count(self, kind: Optional[str] = None) -> int:
-        return self.store.count({P.KIND: kind} if kind else None)
+        """Points in the collection, or of ``kind`` (in another tool's collection: mmretrieval's own)."""
+        return self.store.count(self.store.own(kind) if kind else None)
 
     def close(self) -> None:
         self.store.close()
