@@ -1,8 +1,8 @@
 """Points in a Qdrant collection that another tool made (LangChain, LlamaIndex, plain qdrant-client).
 
 An *attached* store writes mmretrieval's points into one dense vector of such a collection
-(``--vector NAME``; ``""`` is the unnamed/default vector, LangChain's default; LlamaIndex's is
-``text-dense``) and leaves every other point alone:
+(``--vector NAME``; ``""`` is the unnamed vector, what LangChain and LlamaIndex make by default;
+LlamaIndex's hybrid mode names it ``text-dense``) and leaves every other point alone:
 
 - mmretrieval's points carry ``indexed_by: "mmretrieval"`` and the model that made them
   (``mmretrieval_model``); reconciling, pruning and the model check read only points so marked;
@@ -127,6 +127,28 @@ def foreign_text(payload: dict) -> Optional[str]:
     return text if isinstance(text, str) else None
 
 
+def embedded_texts(payload: dict) -> list[str]:
+    """What another tool may have embedded for a point: its text and, for a LlamaIndex node, the text
+    with its metadata lines in front (``node.get_content(MetadataMode.EMBED)``, LlamaIndex's default)."""
+    text = foreign_text(payload)
+    if text is None:
+        return []
+    found = [text]
+    try:
+        node = json.loads(payload.get(LLAMA_NODE_CONTENT) or "null")
+    except json.JSONDecodeError:
+        node = None
+    if isinstance(node, dict) and isinstance(node.get("metadata"), dict):
+        skip = set(node.get("excluded_embed_metadata_keys") or ())
+        lines = (node.get("metadata_separator") or "\n").join(
+            (node.get("metadata_template") or "{key}: {value}").format(key=key, value=str(value))
+            for key, value in node["metadata"].items() if key not in skip).strip()
+        if lines:
+            found.append((node.get("text_template") or "{metadata_str}\n\n{content}").format(
+                content=text, metadata_str=lines).strip())
+    return found
+
+
 def check_vector(vectors_config: Any, name: str, dim: int, collection: str, location: str) -> None:
     """Refuse unless the collection has a cosine dense vector ``name`` of ``dim`` dimensions."""
     from qdrant_client import models
@@ -137,8 +159,8 @@ def check_vector(vectors_config: Any, name: str, dim: int, collection: str, loca
     if name not in named:
         have = ", ".join(repr(n) for n in named) or "none"
         raise ValueError(f"collection {collection!r} at {location} has no dense vector {name!r} (it has {have}); "
-                         "pass one of those as --vector (\"\" is the unnamed vector: LangChain's default; "
-                         "LlamaIndex names its vector 'text-dense')")
+                         "pass one of those as --vector (\"\" is the unnamed vector, LangChain's and LlamaIndex's "
+                         "default; LlamaIndex's hybrid mode names it 'text-dense')")
     params = named[name]
     if params.size != dim:
         raise ModelMismatchError(

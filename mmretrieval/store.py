@@ -286,7 +286,7 @@ class VectorStore:
 
             if prefetch_dim not in (None, info.dim):
                 raise ValueError(f"collection {self.collection!r} was made by another tool and holds no "
-                                 f"{info.small_dim}-d coarse vector; search it at full dim (no --dim)")
+                                 "coarse Matryoshka vector; search it at full dim (no --dim)")
             kind = self.attached.kind_filter(using)
             flt, using = (kind if flt is None else models.Filter(must=[kind, flt])), self.attached.vector
         prefetch = None

@@ -21,8 +21,8 @@ def add_store_arguments(parser) -> None:
     group.add_argument("--collection", default="mmretrieval", help="collection name (default: mmretrieval)")
     group.add_argument("--vector", default=None, metavar="NAME",
                        help="attach to a collection another tool made (LangChain, LlamaIndex, qdrant-client) and use "
-                            "its dense vector NAME (\"\" for the unnamed one, LangChain's default; LlamaIndex: "
-                            "text-dense). Its own points are never changed; needs a raw-space model of the text "
+                            "its dense vector NAME (\"\" for the unnamed one, LangChain's and LlamaIndex's default; "
+                            "LlamaIndex's hybrid mode: text-dense). Its own points are never changed; needs a raw-space model of the text "
                             "model that made it")
     group.add_argument("--model", default=None,
                        help="model name or saved folder (default: the one that made the collection, else the shipped default)")

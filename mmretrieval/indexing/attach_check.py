@@ -2,8 +2,10 @@
 
 Dimension and distance are not enough (all-MiniLM-L6-v2 and multilingual-e5-small are both 384-d
 cosine), and the other tools record no model. So the check re-embeds a few of the collection's own
-texts with this model's text tower and compares with the vectors stored for them: the same text
-model gives back the same vectors (cosine ~1), another one unrelated ones (~0).
+texts with this model's text tower (with and without the model's prompts, and for LlamaIndex nodes
+also with the metadata lines LlamaIndex embeds in front) and compares with the vectors stored for
+them: the same text model gives back the same vectors (cosine ~1), another one does not
+(all-MiniLM-L6-v2 on LlamaIndex texts without their metadata lines already drops to 0.88).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from ..attach import foreign_text
+from ..attach import embedded_texts
 
 SAMPLE = 8  # texts re-embedded
 MIN_COSINE = 0.98  # median cosine to the stored vectors that counts as the same text model
@@ -23,38 +25,42 @@ def check_raw_space(model) -> None:
     the text model's raw vectors, which a centred model's images are not comparable with."""
     import torch
 
+    if model.raw_space:
+        return
     mean, rotation = model.space.text_mean.cpu(), model.space.rotation.cpu()
     identity = not mean.any() and torch.equal(rotation, torch.eye(rotation.shape[0], dtype=rotation.dtype))
     if not identity:
         raise ValueError(
             f"model {model.config.name!r} places vectors in its own centred space ((t - mean) @ R), not in "
             f"the text model's: the texts other tools embedded (and their queries) would not be comparable "
-            "with its images. Attach with a raw-space model built on the same text model")
+            "with its images. Attach with a raw-space model of the same text model (e.g. e5-small-lite0-raw, "
+            "or map a trained model with `mmretrieval convert MODEL --out FOLDER`)")
 
 
 def check_text_model(store, model) -> int:
     """Re-embed up to ``SAMPLE`` of the other tools' texts and refuse if their stored vectors are not this
     model's text tower's; return how many were compared (0: the collection holds no such texts yet)."""
     name = store.attached.vector
-    sample = []
+    sample = []  # (what may have been embedded for it, its stored unit vector)
     for record in store.backend.scroll(_foreign_filter(store), True, SAMPLE):
-        text = foreign_text(record.payload or {})
+        texts = embedded_texts(record.payload or {})
         vector = record.vector.get(name) if isinstance(record.vector, dict) else record.vector
-        if text and vector is not None:
-            sample.append((text, np.asarray(vector, dtype=np.float32)))
+        if texts and vector is not None:
+            vector = np.asarray(vector, dtype=np.float32)
+            sample.append((texts, vector / max(float(np.linalg.norm(vector)), 1e-12)))
         if len(sample) == SAMPLE:
             break
     if not sample:
         warnings.warn(f"collection {store.collection!r} holds no texts from another tool yet, so whether its "
                       f"text model is {model.config.text.model!r} could not be checked", stacklevel=3)
         return 0
-    texts = [text for text, _ in sample]
-    stored = np.stack([v / max(float(np.linalg.norm(v)), 1e-12) for _, v in sample])
-    best = None
+    owner = [i for i, (texts, _) in enumerate(sample) for _ in texts]
+    strings = [text for texts, _ in sample for text in texts]
+    stored = np.stack([sample[i][1] for i in owner])
+    best = np.full(len(sample), -1.0)
     for prompt in _prompts(model.text_tower):  # the other tool may or may not have used the model's prefix
-        mine = model.text_tower.encode(texts, prompt=prompt, normalize_embeddings=True, convert_to_numpy=True)
-        cosines = np.sum(mine * stored, axis=1)
-        best = cosines if best is None else np.maximum(best, cosines)
+        mine = model.text_tower.encode(strings, prompt=prompt, normalize_embeddings=True, convert_to_numpy=True)
+        np.maximum.at(best, owner, np.sum(mine * stored, axis=1))
     median = float(np.median(best))
     if median < MIN_COSINE:
         from ..store import ModelMismatchError
