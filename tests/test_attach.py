@@ -188,3 +188,5 @@ def test_own_collection_is_not_attached_and_attached_is_not_dropped(tiny_model, 
         Index.open(client=client, collection="docs", vector="", model=tiny_model).store.drop()
     with pytest.raises(ModelMismatchError, match="attach to it with --vector NAME"):
         Index.open(client=client, collection="docs", model=tiny_model).ensure_collection()
+    with pytest.raises(ValueError, match="made by another tool; pass the raw-space model"):
+        Index.open(client=client, collection="docs", vector="").search(text="a cat")

@@ -51,12 +51,17 @@ class Index:
 
     @property
     def model(self):
-        """The model given, else the one recorded in the collection (if built in), else the default."""
+        """The model given, else the one recorded in the collection (if built in), else the default
+        (not for another tool's collection: there the model must be given or recorded)."""
         if self._model is None:
             from ..registry import list_models, load_model
 
             info = self.store.info()
             name = info.model if info and info.model in list_models() else None
+            if name is None and self.store.attached is not None:  # the default is not a raw-space model
+                made_by = f" (its images were written by {info.model!r})" if info else ""
+                raise ValueError(f"collection {self.store.collection!r} was made by another tool{made_by}; pass the "
+                                 "raw-space model of its text model as model= (CLI: --model NAME_OR_FOLDER)")
             try:
                 self._model = load_model(name)
             except ValueError as err:
