@@ -33,7 +33,7 @@ def check_raw_space(model) -> None:
         raise ValueError(
             f"model {model.config.name!r} places vectors in its own centred space ((t - mean) @ R), not in "
             f"the text model's: the texts other tools embedded (and their queries) would not be comparable "
-            "with its images. Attach with a raw-space model of the same text model (e.g. e5-small-lite0-raw, "
+            "with its images. Attach with a raw-space model of the same text model (e.g. the shipped e5-small-lite0, "
             "or map a trained model with `mmretrieval convert MODEL --out FOLDER`)")
 
 
