@@ -11,7 +11,7 @@ import sys
 from .. import __version__
 
 # Each module defines ``register(subparsers)``, which adds its parser with ``func=run``.
-COMMANDS = ("demo", "index", "search", "train", "convert", "eval", "rag", "serve")
+COMMANDS = ("demo", "index", "search", "rag", "serve", "collections", "train", "convert", "eval")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -44,10 +44,7 @@ def run(args) -> int:
     from ..rag import generate, retrieve
 
     config = generator_config(args)
-    with open_index(args) as index:
-        if not index.store.exists():
-            raise ValueError(f"collection {args.collection!r} at {index.store.location} does not exist; "
-                             "run `mmretrieval index PATH...` first")
+    with open_index(args, must_exist=True) as index:
         bundle = retrieve(index, args.question, limit=args.limit, max_images=args.max_images, method=args.fusion)
     answer = generate(bundle, config) if config is not None and not args.prompt else None
     if args.prompt:

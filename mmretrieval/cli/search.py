@@ -33,10 +33,7 @@ def run(args) -> int:
         raise ValueError("give text queries or --image PATH (one of them)")
     if any(not q.strip() for q in args.queries):
         raise ValueError("an empty query matches nothing; give some words to search for")
-    with open_index(args) as index:
-        if not index.store.exists():
-            raise ValueError(f"collection {args.collection!r} at {index.store.location} does not exist; "
-                             "run `mmretrieval index PATH...` first")
+    with open_index(args, must_exist=True) as index:
         search = dict(limit=args.limit, filter=parse_filters(args.filter), dim=args.dim,
                       kinds=tuple(k.strip() for k in args.kinds.split(",")))
         if args.image is not None:

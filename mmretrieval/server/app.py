@@ -51,7 +51,9 @@ class RagRequest(BaseModel):
 
 
 def create_app(index, settings: ServerSettings = ServerSettings()) -> FastAPI:
-    """A FastAPI app over ``index`` (an :class:`mmretrieval.indexing.Index`)."""
+    """A FastAPI app over ``index`` (an :class:`mmretrieval.indexing.Index`); loads its model now, which
+    also refuses one that did not make the collection."""
+    index.model
     app = FastAPI(title="mmretrieval", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     # The store (the embedded Qdrant client is plain Python) and the image trunk serve one request
