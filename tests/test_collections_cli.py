@@ -9,7 +9,7 @@ def test_list_and_delete_collections(tiny_model, assets, tmp_path, capsys):
     model = str(tiny_model.save(tmp_path / "model"))
     store = ["--store", str(tmp_path / "q")]
     assert main(["collections", *store]) == 2  # nothing there yet
-    assert "no store at" in capsys.readouterr().err and not (tmp_path / "q").exists()
+    assert "does not exist: nothing is indexed" in capsys.readouterr().err and not (tmp_path / "q").exists()
     for name in ("photos", "more"):
         assert main(["index", str(assets / "cat.jpg"), "--no-progress", "--collection", name, "--model", model,
                      *store]) == 0
@@ -41,5 +41,5 @@ def test_store_errors_are_clear_and_reads_create_nothing(tmp_path, capsys):
     assert "is a file, not a folder" in capsys.readouterr().err
     for command in (["search", "a cat"], ["rag", "a question"]):
         assert main([*command, "--store", str(tmp_path / "new")]) == 2
-        assert "no store at" in capsys.readouterr().err
+        assert "does not exist: nothing is indexed" in capsys.readouterr().err
     assert not (tmp_path / "new").exists()

@@ -53,7 +53,7 @@ def open_store(args, collection: str | None = None, must_exist: bool = False):
         folder = os.path.expanduser(args.store) if args.store else str(default_store_path())
         if not os.path.exists(folder):  # (a file there is VectorStore's error)
             hint = "" if args.store is None else f" --store {args.store}"
-            raise FileNotFoundError(f"no store at {folder}: nothing is indexed there yet; "
+            raise FileNotFoundError(f"the store {folder} does not exist: nothing is indexed there yet; "
                                     f"run `mmretrieval index PATH...{hint}` first")
     return VectorStore(path=args.store, url=args.url, api_key=args.api_key,
                        collection=collection or args.collection, engine=args.engine)

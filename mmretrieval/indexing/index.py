@@ -18,7 +18,9 @@ from ..store import (DEFAULT_COLLECTION, IMAGE, SMALL, TEXT, CollectionInfo, Mod
                      build_filter, point_id)
 from .. import payload as P
 from ..identity import model_fingerprint
+from ..queries import check_query
 from .files import collect
+from .schema import warn_unknown_fields
 from ..parallel import bounded_map
 from .prepare import MAX_FILE_BYTES, Prepared, prepare
 from .results import Hit, IndexReport
@@ -225,10 +227,14 @@ class Index:
         """
         if sum(x is not None for x in (text, image, vector)) != 1:
             raise ValueError("give exactly one of text=, image= or vector=")
+        if text is not None:
+            text = check_query(text)
         if vector is None:
             vector = (self.model.encode_text(text, task="retrieval.query") if text is not None
                       else self.model.encode_image(image))
-        return self._query(vector, limit, filter, dim, kinds)
+        hits = self._query(vector, limit, filter, dim, kinds)
+        warn_unknown_fields(filter, hits)
+        return hits
 
     def similar(self, point_id: str, limit: int = 10, filter=None, kinds: Optional[Sequence[str]] = None) -> list[Hit]:
         """Points nearest to a stored point (itself excluded), by its own vector."""
