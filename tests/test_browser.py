@@ -179,7 +179,7 @@ def test_ask_then_search_or_upload_shows_the_new_results(browser, tiny_model, as
     (tmp_path / "launch.md").write_text("# Launch\n\nThe rocket lifts off from the pad at dawn. " * 10)
     with Index.open(path=":memory:", model=tiny_model) as index:
         index.add_images(assets, show_progress=False)
-        add_texts(index, tmp_path, size=40, overlap=8, show_progress=False)
+        index.add_texts(tmp_path, size=40, overlap=8, show_progress=False)
         base, stop = live_server(index)
         try:
             browser.get(base + "/")
