@@ -88,6 +88,9 @@ class VectorStore:
         if url is None and client is None:
             path = ":memory:" if str(path) == ":memory:" else str(
                 Path(path).expanduser() if path is not None else default_store_path())
+            if path != ":memory:" and os.path.exists(path) and not os.path.isdir(path):
+                raise NotADirectoryError(f"the store {path} is a file, not a folder; give a folder (new or made "
+                                         "by mmretrieval) for --store / path=")
         self.collection = collection
         self.url = url
         # $MMRETRIEVAL_ENGINE picks the embedded engine; a server (url) is always reached by qdrant-client
@@ -171,6 +174,13 @@ class VectorStore:
             self.backend.create(sizes, _META_KEY, asdict(wanted))
             self._info = wanted
             return wanted
+        return self.check_made_by(wanted)
+
+    def check_made_by(self, wanted: CollectionInfo) -> Optional[CollectionInfo]:
+        """The existing collection's record if ``wanted`` (a model's name, dims, fingerprint) made it; raise
+        :class:`ModelMismatchError` naming both models if not. None when the collection does not exist."""
+        if not self.exists():
+            return None
         have = self.info()
         if have is None:
             raise ModelMismatchError(
@@ -179,8 +189,9 @@ class VectorStore:
                 "(Python: vector=NAME) to add images to its vector NAME"
             )
         _check_same_model(have, wanted, f"collection {self.collection!r} at {self.location}",
-                          "Use the same model (--model), another collection (--collection), or delete this "
-                          "collection to re-index")
+                          f"Use the model that made it (leave out --model, or --model {have.model}), another "
+                          f"collection (--collection), or delete this one to re-index it "
+                          f"(mmretrieval collections --delete {self.collection})")
         return have
 
     def _check_attached(self, wanted: CollectionInfo) -> CollectionInfo:
@@ -199,6 +210,14 @@ class VectorStore:
                               "Use the model that wrote them (--model), or attach to another collection")
         self._info = wanted
         return wanted
+
+    def collection_names(self) -> list[str]:
+        """Every collection in this store (whichever model made it), sorted."""
+        return self.backend.list_collections()
+
+    def disk_bytes(self) -> Optional[int]:
+        """Bytes this collection takes on disk (embedded stores; None for a server or ``:memory:``)."""
+        return self.backend.disk_bytes()
 
     def drop(self) -> None:
         """Delete the whole collection."""
@@ -388,3 +407,28 @@ def _check_dims(points: Sequence[Point], info: CollectionInfo) -> None:
             if len(vec) != want:
                 raise ModelMismatchError(f"vector {name!r} of point {p.id} is {len(vec)}-d; the collection wants {want}-d")
 
+
+@dataclass(frozen=True)
+class CollectionSummary:
+    """One line of ``mmretrieval collections``: name, the model that made it, points and size on disk."""
+
+    name: str
+    model: Optional[str]
+    points: int
+    bytes: Optional[int]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def summarize_collections(open_store) -> list[CollectionSummary]:
+    """A summary per collection of a store; ``open_store(name)`` opens a :class:`VectorStore` on it
+    (the stores are opened one after the other: an embedded folder allows one open client)."""
+    with open_store(DEFAULT_COLLECTION) as store:
+        names = store.collection_names()
+    summaries = []
+    for name in names:
+        with open_store(name) as store:
+            info = store.info()
+            summaries.append(CollectionSummary(name, info.model if info else None, store.count(), store.disk_bytes()))
+    return summaries

@@ -105,12 +105,12 @@ def test_cli_attaches_to_a_folder_store(tiny_model_config, tiny_model, tmp_path,
     assert main(["search", "a cat", "--store", str(store), "--collection", "docs", "--vector", "", "--model",
                  str(model_dir), "--kinds", "image,text", "--json", "--limit", "20"]) == 0
     hits = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    # 5 photos, the 3 passages of assets/README.md, and the other tool's 3 texts
-    assert sorted(h["kind"] for h in hits) == ["image"] * 5 + ["text"] * 6
+    # the 5 photos of assets/ and the other tool's 3 texts
+    assert sorted(h["kind"] for h in hits) == ["image"] * 5 + ["text"] * 3
     assert {h["text"] for h in hits if h["kind"] == "text" and "hash" not in h} == set(PASSAGES)
     assert all("page_content" not in h for h in hits if "hash" in h)  # mmretrieval's own keys only
     client = QdrantClient(path=str(store))
-    assert client.count("docs").count == 11
+    assert client.count("docs").count == 8
     client.close()
 
 

@@ -8,7 +8,7 @@ from typing import Iterator, Optional
 import numpy as np
 
 from ..payload import KEYWORD_FIELDS
-from .base import StoreLockedError
+from .base import StoreLockedError, folder_bytes
 
 # qdrant-client's local mode is exact brute force in Python: fine up to about this many points.
 LOCAL_MODE_COMFORT_LIMIT = 20_000
@@ -58,6 +58,14 @@ class ClientBackend:
 
     def drop(self) -> None:
         self.client.delete_collection(self.collection)
+
+    def list_collections(self) -> list[str]:
+        return sorted(c.name for c in self.client.get_collections().collections)
+
+    def disk_bytes(self) -> Optional[int]:
+        if not self.is_local or self.location == ":memory:":
+            return None
+        return folder_bytes(os.path.join(self.location, "collection", self.collection))  # local mode's layout
 
     def upsert(self, points) -> None:
         from qdrant_client import models
