@@ -68,17 +68,29 @@ class JointSpace(nn.Module):
     def forward(self, text: torch.Tensor) -> torch.Tensor:
         return (text - self.text_mean.to(text.dtype)) @ self.rotation.to(text.dtype)
 
-    def place_image(self, z: torch.Tensor) -> torch.Tensor:
+    def place_image(self, z: torch.Tensor, g: Optional[float] = None) -> torch.Tensor:
         """Unit image vectors in the text model's own space: ``sqrt(1 - g^2) * unit(z_perp) + g * m_hat``.
 
-        ``m`` is the caption mean and ``g = |m|``, the mean ``<t, m_hat>`` of training captions: every
-        image gets the captions' typical component along ``m_hat``, so for a fixed query it only shifts
-        all scores (ranking comes from ``z_perp``, the part of ``z`` orthogonal to ``m``) and image-text
-        cosines sit on the scale of text-text cosines. ``(u - m) @ rotation`` is then
-        ``sqrt(1 - g^2) * unit(z_perp) @ rotation``: the prefix space treats images and texts alike.
+        ``m`` is the caption mean, ``z_perp`` the part of ``z`` orthogonal to it, and ``g`` (default
+        ``|m|``, the captions' mean ``<t, m_hat>``) every image's component along ``m_hat``: for a fixed
+        query it only shifts all scores, so text->image ranking comes from ``z_perp`` alone; ``g`` sets
+        where image-text cosines sit (``|m|``: on the scale of text-text cosines) and how an image ranks
+        captions that lie nearer to or farther from the mean.
         """
-        mean = self.text_mean.to(z.dtype)
-        g = mean.norm()
-        direction = mean / g.clamp(min=1e-12)
+        direction = self.mean_direction().to(z.dtype)
+        g = torch.as_tensor(self.text_mean.norm() if g is None else g, dtype=z.dtype, device=z.device)
+        g = g * (self.text_mean.norm() > 0)  # no fitted mean (an untrained model): no direction to place by
         perp = z - (z @ direction)[..., None] * direction
         return (1 - g**2).clamp(min=0).sqrt() * F.normalize(perp, dim=-1) + g * direction
+
+    def mean_direction(self) -> torch.Tensor:
+        return self.text_mean / self.text_mean.norm().clamp(min=1e-12)
+
+    def prefix_space(self, x: torch.Tensor) -> torch.Tensor:
+        """A raw-space model's Matryoshka space: ``x`` without its ``m_hat`` component, rotated.
+
+        Images then lose the constant ``g * m_hat`` they all share, and texts their ``<t, m_hat>``, which
+        differs from centring (``t - m``) only by the small spread of ``<t, m_hat>`` around ``|m|``.
+        """
+        direction = self.mean_direction().to(x.dtype)
+        return (x - (x @ direction)[..., None] * direction) @ self.rotation.to(x.dtype)

@@ -66,6 +66,9 @@ class ModelConfig:
     # "raw": full-dim vectors live in the text model's own space (text vectors are exactly the text
     # model's); the fitted space serves only Matryoshka prefixes (truncate_dim, the store's small vector).
     space: str = "centred"
+    # raw space only: every image vector's cosine with the caption-mean direction (None: |caption mean|,
+    # the captions' own mean; a smaller value ranks captions for an image better, see docs/MODEL_CARD.md)
+    image_mean_cos: Optional[float] = None
 
     def to_dict(self) -> dict[str, Any]:
         """The config as saved in ``config.json``, with the format ``version`` first."""

@@ -23,6 +23,8 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
+from typing import Optional
+
 import torch
 
 MIRRORED = "hflip"  # the key part of the mirrored view
@@ -62,7 +64,8 @@ def text_identity(tower) -> str:
     return short_hash(config, weights_checksum(tower.model, skip=("pooler.",)))
 
 
-def adapter_fingerprint(trainable: dict[str, torch.Tensor], trunk_config, space: str = "centred") -> str:
+def adapter_fingerprint(trainable: dict[str, torch.Tensor], trunk_config, space: str = "centred",
+                        image_mean_cos: Optional[float] = None) -> str:
     """The trained tensors plus the options that change vectors under the same weights (trunk options, space)."""
     digest = hashlib.sha256()
     for name, tensor in sorted(trainable.items()):
@@ -74,12 +77,15 @@ def adapter_fingerprint(trainable: dict[str, torch.Tensor], trunk_config, space:
         digest.update(f"image_size={trunk_config.image_size},extra_stages={trunk_config.extra_stages}".encode())
     if space != "centred":
         digest.update(f"space={space}".encode())
+    if image_mean_cos is not None:
+        digest.update(f"image_mean_cos={image_mean_cos}".encode())
     return digest.hexdigest()[:16]
 
 
 def model_fingerprint(model) -> str:
     """What a collection records of the model that filled it (see :func:`adapter_fingerprint`)."""
-    return adapter_fingerprint(model.trainable_state_dict(), model.config.trunk, model.config.space)
+    return adapter_fingerprint(model.trainable_state_dict(), model.config.trunk, model.config.space,
+                               model.config.image_mean_cos)
 
 
 @dataclass(frozen=True)

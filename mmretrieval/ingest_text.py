@@ -62,8 +62,7 @@ def add_texts(
     neighbours (defaults in :mod:`mmretrieval.rag.passages`). Unreadable files are skipped and
     listed in the report with the reason.
     """
-    info = index.ensure_collection()
-    model = index.model
+    info = index.collection_info()  # the model loads only when a document changed
     scope = collect_documents(paths_or_globs)
     report = IndexReport()
     stored = stored_by_path(index.store, TEXT, scope)
@@ -84,7 +83,7 @@ def add_texts(
             report.unchanged += 1
             continue
         passages = split_passages(text, size=size, overlap=overlap, markdown=is_markdown(path),
-                                  tokenizer=model.text_tower.tokenizer)
+                                  tokenizer=index.model.text_tower.tokenizer)
         if not passages:
             report.skipped.append((path, "no text to index (empty or whitespace only)"))
             index.store.delete(str(r.id) for r in old)
@@ -92,8 +91,8 @@ def add_texts(
         points = []
         for start in range(0, len(passages), batch_size):
             chunk = passages[start : start + batch_size]
-            raw = model.encode_text([p.text for p in chunk], task="retrieval.passage", convert_to_tensor=True)
-            small = model.matryoshka_prefix(raw, info.small_dim).numpy()
+            raw = index.model.encode_text([p.text for p in chunk], task="retrieval.passage", convert_to_tensor=True)
+            small = index.model.matryoshka_prefix(raw, info.small_dim).numpy()
             full = raw.numpy()
             for p, vector, small_vector in zip(chunk, full, small):
                 payload = passage_payload(path, digest, stat.st_size, stat.st_mtime, p.index, p.start, p.end, p.text)

@@ -105,13 +105,14 @@ class MMRetrievalModel(nn.Module):
 
     def image_to_joint(self, adapter_output: torch.Tensor) -> torch.Tensor:
         """The adapter's output as a joint-space image vector (raw space: ``JointSpace.place_image``)."""
-        return self.space.place_image(adapter_output) if self.raw_space else adapter_output
+        return self.space.place_image(adapter_output, self.config.image_mean_cos) if self.raw_space else adapter_output
 
     def matryoshka_prefix(self, joint: torch.Tensor, dim: int) -> torch.Tensor:
         """Unit ``dim``-d Matryoshka prefixes of full joint vectors (text or image alike).
 
         Centred models store their rotation in the joint space itself, so this is the first ``dim``
-        coordinates. A raw-space model first maps its vectors into the fitted space, ``(x - m) @ R``.
+        coordinates. A raw-space model first maps its vectors into its fitted space
+        (``JointSpace.prefix_space``: the caption-mean direction removed, then rotated).
         """
         return self._finish(torch.as_tensor(joint).float(), True, dim, convert_to_numpy=False, convert_to_tensor=True)
 
@@ -119,7 +120,7 @@ class MMRetrievalModel(nn.Module):
         """``finish``, with a raw-space model's prefixes taken in its fitted space."""
         if self.raw_space and truncate_dim not in (None, self.embed_dim):
             with torch.no_grad():
-                joint = self.space(joint.to(self.device)).cpu()
+                joint = self.space.prefix_space(joint.to(self.device)).cpu()
         return finish(joint, normalize_embeddings=normalize_embeddings, truncate_dim=truncate_dim, **fmt)
 
     # ---- images -----------------------------------------------------------------------

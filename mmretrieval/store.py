@@ -8,6 +8,10 @@ Schema: every point may hold the named vectors ``image`` and ``text`` (full dim,
 ``small`` (a Matryoshka prefix of whichever it has, for coarse prefetch); a point fills the ones it has.
 Payload field ``kind`` says what the point is ("image" or "text"). The collection's metadata records
 the model that made it, and vectors from another model are refused.
+
+``vector=NAME`` *attaches* to a collection another tool made (LangChain, LlamaIndex, qdrant-client):
+mmretrieval's points go into its dense vector ``NAME`` and no other point is touched (see
+:mod:`mmretrieval.attach`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
+from .attach import RECORD_KEY, Attached, check_vector
+from .payload import KIND
 from .store_backends import DEFAULT_ENGINE, open_backend
 from .store_backends.base import ModelMismatchError, Point, StoreLockedError  # noqa: F401  (public here too)
 from .store_backends.client import LOCAL_MODE_COMFORT_LIMIT  # noqa: F401  (public name, kept here)
@@ -62,6 +68,9 @@ class VectorStore:
     ``engine`` picks what runs it (see :mod:`mmretrieval.store_backends`): ``"client"`` (the default,
     or ``$MMRETRIEVAL_ENGINE``; qdrant-client: local mode for a folder, or a server by ``url``) or
     ``"edge"`` (qdrant-edge, Qdrant's Rust engine in-process; embedded only, faster on large collections).
+    ``client`` runs it on an open ``QdrantClient`` shared with other code (which closes it).
+    ``vector`` attaches to a collection another tool made: mmretrieval writes into its dense vector of
+    that name (``""``: the unnamed one) and reads and changes only its own points there.
     """
 
     def __init__(
@@ -71,17 +80,27 @@ class VectorStore:
         api_key: Optional[str] = None,
         collection: str = DEFAULT_COLLECTION,
         engine: Optional[str] = None,
+        vector: Optional[str] = None,
+        client=None,
     ):
-        if url is not None and path is not None:
-            raise ValueError("give either path (embedded store) or url (Qdrant server), not both")
-        if url is None:
+        if sum(x is not None for x in (path, url, client)) > 1:
+            raise ValueError("give one of path (embedded store), url (Qdrant server) or client (an open QdrantClient)")
+        if url is None and client is None:
             path = ":memory:" if str(path) == ":memory:" else str(
                 Path(path).expanduser() if path is not None else default_store_path())
+            if path != ":memory:" and os.path.exists(path) and not os.path.isdir(path):
+                raise NotADirectoryError(f"the store {path} is a file, not a folder; give a folder (new or made "
+                                         "by mmretrieval) for --store / path=")
         self.collection = collection
         self.url = url
         # $MMRETRIEVAL_ENGINE picks the embedded engine; a server (url) is always reached by qdrant-client
-        self.engine = engine or (url is None and os.environ.get("MMRETRIEVAL_ENGINE")) or DEFAULT_ENGINE
-        self.backend = open_backend(self.engine, path=path, url=url, api_key=api_key, collection=collection)
+        self.engine = engine or (url is None and client is None and os.environ.get("MMRETRIEVAL_ENGINE")) or DEFAULT_ENGINE
+        self.attached = Attached(vector) if vector is not None else None
+        if self.attached is not None and self.engine != "client":
+            raise ValueError(f"vector= attaches to a collection made through qdrant-client (LangChain, LlamaIndex, "
+                             f"...); engine {self.engine!r} cannot open those. Use engine 'client'")
+        self.backend = open_backend(self.engine, path=path, url=url, api_key=api_key, collection=collection,
+                                    client=client)
         self.location = self.backend.location
         self._info: Optional[CollectionInfo] = None
         self._warned_size = False
@@ -90,7 +109,14 @@ class VectorStore:
     @property
     def is_local(self) -> bool:
         """True for an embedded (in-process) store, whichever engine."""
-        return self.url is None
+        return self.backend.is_local if self.engine == "client" else True
+
+    def own(self, kind: Optional[str] = None) -> dict:
+        """A dict filter for the points mmretrieval wrote (of ``kind``): in an attached collection only
+        those marked as its own; reconciling and pruning read these and nothing else."""
+        if self.attached is not None:
+            return self.attached.own(kind)
+        return {KIND: kind} if kind else {}
 
     @property
     def client(self):
@@ -104,11 +130,35 @@ class VectorStore:
         return self.backend.exists()
 
     def info(self) -> Optional[CollectionInfo]:
-        """What made the collection, or None if it does not exist (or was not made by mmretrieval)."""
+        """What made the collection, or None if it does not exist (or was not made by mmretrieval).
+
+        Attached: the model recorded in mmretrieval's own points there (None before the first)."""
         if self._info is None and self.exists():
+            if self.attached is not None:
+                record = self._attached_record()
+                self._info = CollectionInfo(**record) if record else None
+                return self._info
             meta = self.backend.read_record(_META_KEY)
             self._info = CollectionInfo(**meta) if meta else None
         return self._info
+
+    def _attached_info(self) -> Optional[CollectionInfo]:
+        """An attached collection's info for searching: the recorded model's, else the shared vector's dims
+        (a collection of the other tool's texts alone is searchable too)."""
+        if not self.exists():
+            return None
+        info = self.info()
+        if info is None:
+            config = self.backend.vectors_config()
+            params = config.get(self.attached.vector) if isinstance(config, dict) else config
+            info = None if params is None else CollectionInfo(model="", dim=params.size, small_dim=params.size)
+        return info
+
+    def _attached_record(self) -> Optional[dict]:
+        """The model record of mmretrieval's points in an attached collection (None if it holds none)."""
+        for record in self.backend.scroll(build_filter(self.own()), False, 1):
+            return record.payload.get(RECORD_KEY)
+        return None
 
     def ensure_collection(
         self, model_name: str, dim: int, small_dim: int, fingerprint: Optional[str] = None
@@ -117,30 +167,62 @@ class VectorStore:
         wanted = CollectionInfo(model=model_name, dim=int(dim), small_dim=int(small_dim), fingerprint=fingerprint)
         if not 0 < wanted.small_dim <= wanted.dim:
             raise ValueError(f"small_dim must be in 1..{dim}, got {small_dim}")
+        if self.attached is not None:
+            return self._check_attached(wanted)
         if not self.exists():
             sizes = {IMAGE: wanted.dim, TEXT: wanted.dim, SMALL: wanted.small_dim}
             self.backend.create(sizes, _META_KEY, asdict(wanted))
             self._info = wanted
             return wanted
+        return self.check_made_by(wanted)
+
+    def check_made_by(self, wanted: CollectionInfo) -> Optional[CollectionInfo]:
+        """The existing collection's record if ``wanted`` (a model's name, dims, fingerprint) made it; raise
+        :class:`ModelMismatchError` naming both models if not. None when the collection does not exist."""
+        if not self.exists():
+            return None
         have = self.info()
         if have is None:
             raise ModelMismatchError(
                 f"collection {self.collection!r} at {self.location} was not made by mmretrieval (no model "
-                "recorded); choose another collection name (--collection)"
+                "recorded); choose another collection name (--collection), or attach to it with --vector NAME "
+                "(Python: vector=NAME) to add images to its vector NAME"
             )
-        same_fingerprint = None in (have.fingerprint, wanted.fingerprint) or have.fingerprint == wanted.fingerprint
-        if (have.model, have.dim, have.small_dim) != (wanted.model, wanted.dim, wanted.small_dim) or not same_fingerprint:
-            raise ModelMismatchError(
-                f"collection {self.collection!r} at {self.location} holds vectors of model {have.model!r} "
-                f"({have.dim}-d, small {have.small_dim}-d, weights {have.fingerprint or '?'}), but this model is "
-                f"{wanted.model!r} ({wanted.dim}-d, small {wanted.small_dim}-d, weights {wanted.fingerprint or '?'}); "
-                "their vectors are not comparable. Use the same model (--model), another collection "
-                "(--collection), or delete this collection to re-index"
-            )
+        _check_same_model(have, wanted, f"collection {self.collection!r} at {self.location}",
+                          f"Use the model that made it (leave out --model, or --model {have.model}), another "
+                          f"collection (--collection), or delete this one to re-index it "
+                          f"(mmretrieval collections --delete {self.collection})")
         return have
+
+    def _check_attached(self, wanted: CollectionInfo) -> CollectionInfo:
+        """Check a foreign collection's vector and the model of mmretrieval's points already in it."""
+        where = f"collection {self.collection!r} at {self.location}"
+        if not self.exists():
+            raise ValueError(f"{where} does not exist; --vector attaches to a collection that another tool "
+                             "(LangChain, LlamaIndex, qdrant-client) made. Create it there first, or drop --vector "
+                             "to let mmretrieval make a collection of its own")
+        if self.backend.read_record(_META_KEY):
+            raise ValueError(f"{where} was made by mmretrieval itself; open it without --vector")
+        check_vector(self.backend.vectors_config(), self.attached.vector, wanted.dim, self.collection, self.location)
+        have = self._attached_record()
+        if have is not None:
+            _check_same_model(CollectionInfo(**have), wanted, f"mmretrieval's points in {where}",
+                              "Use the model that wrote them (--model), or attach to another collection")
+        self._info = wanted
+        return wanted
+
+    def collection_names(self) -> list[str]:
+        """Every collection in this store (whichever model made it), sorted."""
+        return self.backend.list_collections()
+
+    def disk_bytes(self) -> Optional[int]:
+        """Bytes this collection takes on disk (embedded stores; None for a server or ``:memory:``)."""
+        return self.backend.disk_bytes()
 
     def drop(self) -> None:
         """Delete the whole collection."""
+        if self.attached is not None:
+            raise ValueError(f"collection {self.collection!r} was made by another tool; mmretrieval does not delete it")
         self.backend.drop()
         self._info = None
 
@@ -148,14 +230,25 @@ class VectorStore:
     def upsert(self, points: Sequence[Point]) -> None:
         if not points:
             return
-        info = self.info()
+        info = self.info() if self.attached is None else self._info
         if info is None:
             raise ValueError(f"collection {self.collection!r} does not exist yet; call ensure_collection first")
         _check_dims(points, info)
-        self.backend.upsert([
-            Point(p.id, {k: np.asarray(v, dtype=np.float32) for k, v in p.vectors.items()}, p.payload) for p in points
-        ])
+        points = [Point(p.id, {k: np.asarray(v, dtype=np.float32) for k, v in p.vectors.items()}, p.payload)
+                  for p in points]
+        if self.attached is not None:
+            points = [self._attached_point(p, asdict(info)) for p in points]
+        self.backend.upsert(points)
         self.warn_if_large()
+
+    def _attached_point(self, point: Point, record: dict) -> Point:
+        """A point for the shared vector: its full vector under that name (an attached collection holds
+        no ``small`` prefix, nor a caption's second vector) and the payload the other tools read."""
+        name = IMAGE if IMAGE in point.vectors else TEXT
+        if name not in point.vectors:
+            raise ValueError(f"point {point.id} has no {IMAGE!r} or {TEXT!r} vector to write")
+        return Point(point.id, {self.attached.vector: point.vectors[name]},
+                     self.attached.payload(point.id, point.payload, record))
 
     def delete(self, ids: Iterable[str]) -> None:
         ids = list(ids)
@@ -167,11 +260,16 @@ class VectorStore:
         self.backend.set_payload(point_id_, payload)
 
     def retrieve(self, ids: Sequence[str], with_vectors: bool = False) -> list:
-        return self.backend.retrieve(list(ids), with_vectors=with_vectors)
+        return self._present(self.backend.retrieve(list(ids), with_vectors=with_vectors))
 
     def scroll(self, filter=None, with_vectors: bool = False, batch_size: int = 1000) -> Iterator:
         """Every point matching ``filter`` (a dict, see :func:`build_filter`, or a Qdrant Filter)."""
-        return self.backend.scroll(build_filter(filter), with_vectors, batch_size)
+        records = self.backend.scroll(build_filter(filter), with_vectors, batch_size)
+        return records if self.attached is None else map(self.attached.present, records)
+
+    def _present(self, records: list) -> list:
+        """Records as mmretrieval reads them (an attached collection's, see ``Attached.present``)."""
+        return records if self.attached is None else [self.attached.present(r) for r in records]
 
     def count(self, filter=None) -> int:
         if not self.exists():
@@ -195,13 +293,21 @@ class VectorStore:
         ``prefetch_vector`` is the query's small vector (default: the first ``prefetch_dim``
         coordinates of ``vector``, re-normalised; a raw-space model's prefix comes from its rotation).
         """
-        info = self.info()
+        info = self.info() if self.attached is None else self._attached_info()
         if info is None:
             return []
         query = np.asarray(vector, dtype=np.float32).ravel()
         if query.shape[0] != info.dim:
             raise ModelMismatchError(f"query vector is {query.shape[0]}-d but collection {self.collection!r} is {info.dim}-d")
         flt = build_filter(filter)
+        if self.attached is not None:  # images and texts share one vector there: the kind is a filter
+            from qdrant_client import models
+
+            if prefetch_dim not in (None, info.dim):
+                raise ValueError(f"collection {self.collection!r} was made by another tool and holds no "
+                                 "coarse Matryoshka vector; search it at full dim (no --dim)")
+            kind = self.attached.kind_filter(using)
+            flt, using = (kind if flt is None else models.Filter(must=[kind, flt])), self.attached.vector
         prefetch = None
         if prefetch_dim is not None and prefetch_dim != info.dim:
             if prefetch_dim != info.small_dim:
@@ -218,7 +324,7 @@ class VectorStore:
         if not self._size_checked:
             self._size_checked = True
             self.warn_if_large()
-        return self.backend.query(query, using, limit, flt, prefetch)
+        return self._present(self.backend.query(query, using, limit, flt, prefetch))
 
     def copy_to(self, target: "VectorStore", batch_size: int = 256) -> int:
         """Copy this collection (model record, vectors, payloads, ids) into ``target``, e.g. another engine's
@@ -282,6 +388,16 @@ def build_filter(spec):
     return models.Filter(must=conditions)
 
 
+def _check_same_model(have: CollectionInfo, wanted: CollectionInfo, where: str, advice: str) -> None:
+    same_fingerprint = None in (have.fingerprint, wanted.fingerprint) or have.fingerprint == wanted.fingerprint
+    if (have.model, have.dim, have.small_dim) != (wanted.model, wanted.dim, wanted.small_dim) or not same_fingerprint:
+        raise ModelMismatchError(
+            f"{where} holds vectors of model {have.model!r} ({have.dim}-d, small {have.small_dim}-d, weights "
+            f"{have.fingerprint or '?'}), but this model is {wanted.model!r} ({wanted.dim}-d, small "
+            f"{wanted.small_dim}-d, weights {wanted.fingerprint or '?'}); their vectors are not comparable. {advice}"
+        )
+
+
 def _check_dims(points: Sequence[Point], info: CollectionInfo) -> None:
     for p in points:
         for name, vec in p.vectors.items():
@@ -291,3 +407,28 @@ def _check_dims(points: Sequence[Point], info: CollectionInfo) -> None:
             if len(vec) != want:
                 raise ModelMismatchError(f"vector {name!r} of point {p.id} is {len(vec)}-d; the collection wants {want}-d")
 
+
+@dataclass(frozen=True)
+class CollectionSummary:
+    """One line of ``mmretrieval collections``: name, the model that made it, points and size on disk."""
+
+    name: str
+    model: Optional[str]
+    points: int
+    bytes: Optional[int]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def summarize_collections(open_store) -> list[CollectionSummary]:
+    """A summary per collection of a store; ``open_store(name)`` opens a :class:`VectorStore` on it
+    (the stores are opened one after the other: an embedded folder allows one open client)."""
+    with open_store(DEFAULT_COLLECTION) as store:
+        names = store.collection_names()
+    summaries = []
+    for name in names:
+        with open_store(name) as store:
+            info = store.info()
+            summaries.append(CollectionSummary(name, info.model if info else None, store.count(), store.disk_bytes()))
+    return summaries

@@ -168,3 +168,63 @@ def test_page_flow_on_a_tiny_model_with_api_key_and_rag(browser, tiny_model, ass
             screenshot(browser, "page-tiny-model.png")
         finally:
             stop()
+
+
+def test_ask_then_search_or_upload_shows_the_new_results(browser, tiny_model, assets, tmp_path):
+    """After *Ask*, a search or an upload replaces the answer; the page has a hint, an icon, full-size
+    links (results and RAG sources) and one font size for its buttons."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    (tmp_path / "launch.md").write_text("# Launch\n\nThe rocket lifts off from the pad at dawn. " * 10)
+    with Index.open(path=":memory:", model=tiny_model) as index:
+        index.add_images(assets, show_progress=False)
+        index.add_texts(tmp_path, size=40, overlap=8, show_progress=False)
+        base, stop = live_server(index)
+        try:
+            browser.get(base + "/")
+            wait_for(browser, "body[data-ready=true]")
+            hint = browser.find_element(By.ID, "hint")
+            assert hint.is_displayed() and "Search by image" in hint.text
+            fetch = "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then((r) => done(r.status))"
+            assert browser.execute_async_script(fetch, "/favicon.ico") == 200
+            icon = browser.find_element(By.CSS_SELECTOR, "link[rel=icon]").get_attribute("href")
+            assert browser.execute_async_script(fetch, icon) == 200
+            style = "return getComputedStyle(document.querySelector(arguments[0]))[arguments[1]]"
+            for prop in ("fontSize", "fontFamily"):
+                assert browser.execute_script(style, "#search-btn", prop) == browser.execute_script(style, ".upload", prop)
+
+            def ask(question):
+                box = browser.find_element(By.ID, "q")
+                box.clear()
+                box.send_keys(question)
+                browser.find_element(By.ID, "ask-btn").click()
+                return wait_for(browser, "#sources li", count=3)
+
+            ask("when does the rocket lift off?")
+            links = browser.find_elements(By.CSS_SELECTOR, "#sources li[data-type=image] a.full img")
+            assert links, "RAG source thumbnails open the full image"
+            cards = search(browser, base, "a rocket")
+            assert not browser.find_element(By.ID, "answer-section").is_displayed()
+            assert browser.find_element(By.ID, "results-section").is_displayed() and not hint.is_displayed()
+            tabs = set(browser.window_handles)
+            cards[0].find_element(By.CSS_SELECTOR, "a.full").click()
+            WebDriverWait(browser, 20).until(lambda d: len(d.window_handles) == len(tabs) + 1)
+            assert not browser.find_element(By.ID, "similar-section").is_displayed()  # the link is not "similar"
+            home = browser.current_window_handle
+            browser.switch_to.window((set(browser.window_handles) - tabs).pop())
+            WebDriverWait(browser, 20).until(lambda d: "/api/image/" in d.current_url)
+            browser.close()
+            browser.switch_to.window(home)
+
+            ask("what is on the pad?")
+            upload = browser.find_element(By.ID, "upload")
+            browser.execute_script("arguments[0].style.display = 'block'", upload)
+            upload.send_keys(str(assets / "cat.jpg"))
+            WebDriverWait(browser, 30).until(
+                lambda d: d.find_element(By.ID, "results-title").text == "Images like cat.jpg"
+                and d.find_element(By.ID, "results-section").is_displayed())
+            assert not browser.find_element(By.ID, "answer-section").is_displayed()
+            screenshot(browser, "ask-then-upload.png")
+        finally:
+            stop()

@@ -4,6 +4,8 @@ import runpy
 import sys
 from pathlib import Path
 
+import pytest
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
@@ -23,3 +25,10 @@ def test_multimodal_rag_example(monkeypatch, capsys):
     out = _run(monkeypatch, capsys, "multimodal_rag.py", "What does the launch look like?")
     assert '"type": "image"' in out and '"type": "text"' in out
     assert "Question: What does the launch look like?" in out
+
+
+def test_langchain_photos_example(monkeypatch, capsys):
+    pytest.importorskip("langchain_qdrant")
+    out = _run(monkeypatch, capsys, "langchain_photos.py", "a cat lying on a couch")
+    assert "added 5" in out and "text: " in out  # LangChain's passages and mmretrieval's photos, one ranking
+    assert "best photo for 'a cat lying on a couch': cat.jpg" in out

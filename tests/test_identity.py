@@ -19,7 +19,8 @@ PINNED_TRUNKS = {  # (plain view, mirrored view)
     get_model_config("e5-small-lite0").trunk: ("90d1a8561449263c", "881c88a797de7302"),
     get_model_config("minilm-l6-lite0").trunk: ("44f42f228f35cff1", "40438b3ad9ffd485"),
 }
-PINNED_FINGERPRINTS = {"e5-small-lite0": "c9571fb88d80ca90", "minilm-l6-lite0": "6bb7c2b832cda28d"}
+# e5-small-lite0 moved from c9571fb88d80ca90 when it became a raw-space model (new tensors, space, image_mean_cos)
+PINNED_FINGERPRINTS = {"e5-small-lite0": "b7bfe727fb8a54a2", "minilm-l6-lite0": "6bb7c2b832cda28d"}
 PINNED_TEXT = {"minilm-l6-lite0": "c2d38fe4260c57bd"}  # e5's: tests/test_default_model.py, where e5 is loaded
 
 
@@ -34,7 +35,8 @@ def test_index_fingerprints_and_text_keys_of_shipped_models_are_unchanged():
 
     for name, fingerprint in PINNED_FINGERPRINTS.items():
         shipped = load_file(str(_package_dir("pretrained") / f"{name}.safetensors"))
-        assert adapter_fingerprint(shipped, get_model_config(name).trunk) == fingerprint
+        config = get_model_config(name)
+        assert adapter_fingerprint(shipped, config.trunk, config.space, config.image_mean_cos) == fingerprint
     text = get_model_config("minilm-l6-lite0").text
     assert text_identity(TextTower(text, device="cpu")) == PINNED_TEXT["minilm-l6-lite0"]
 
@@ -62,6 +64,7 @@ def _variants(base):
         ("adapter.kind", dataclasses.replace(base, adapter=mlp), True),
         ("adapter.hidden_dim (mlp)", dataclasses.replace(base, adapter=dataclasses.replace(mlp, hidden_dim=8)), True),
         ("space", dataclasses.replace(base, space="raw"), True),
+        ("image_mean_cos", dataclasses.replace(base, space="raw", image_mean_cos=0.5), True),
         ("name", dataclasses.replace(base, name="renamed"), False),
         ("description", dataclasses.replace(base, description="other words"), False),
         ("matryoshka_dims", dataclasses.replace(base, matryoshka_dims=(8, 16, 32)), False),

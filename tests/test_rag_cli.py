@@ -27,7 +27,7 @@ def test_index_takes_documents_and_sidecar_captions(store, capsys):
     hits = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     passages = [h for h in hits if h["kind"] == "text"]
     assert len(passages) > 3 and all(h["end"] > h["start"] for h in passages)
-    assert {h["path"].rsplit("/", 1)[-1] for h in passages} == {"launch.md", "README.md"}  # assets/ has a README
+    assert {h["path"].rsplit("/", 1)[-1] for h in passages} == {"launch.md"}  # assets/ holds photos only
     assert [h["caption"] for h in hits if h["kind"] == "image"] == ["a rocket on the launch pad"]
 
 

@@ -64,17 +64,34 @@ def test_images_sit_on_the_captions_cone(raw, assets):
     np.testing.assert_allclose(images @ (mean / np.linalg.norm(mean)), np.linalg.norm(mean), atol=1e-5)
 
 
+def _prefix_space(model, x):
+    m_hat = model.space.text_mean.numpy() / np.linalg.norm(model.space.text_mean.numpy())
+    return (x - np.outer(x @ m_hat, m_hat)) @ model.space.rotation.numpy()
+
+
+def test_image_mean_cos_sets_every_images_component_along_the_mean(raw, assets):
+    placed = MMRetrievalModel(dataclasses.replace(raw.config, image_mean_cos=0.5), device="cpu")
+    placed.load_trainable_state_dict(raw.trainable_state_dict())
+    paths = [str(assets / "cat.jpg"), str(assets / "rocket.jpg")]
+    images = placed.encode_image(paths, normalize_embeddings=False)
+    m_hat = raw.space.text_mean.numpy() / np.linalg.norm(raw.space.text_mean.numpy())
+    np.testing.assert_allclose(np.linalg.norm(images, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(images @ m_hat, 0.5, atol=1e-5)
+    # the same ranking direction as with the default g: only the m_hat component moved
+    np.testing.assert_allclose(_prefix_space(placed, images), _prefix_space(raw, raw.encode_image(paths)) *
+                               np.sqrt(0.75) / np.sqrt(1 - 0.85**2), atol=1e-5)
+
+
 def test_matryoshka_prefixes_come_from_the_rotation(raw, assets):
-    mean, rotation = raw.space.text_mean.numpy(), raw.space.rotation.numpy()
     text = raw.text_tower.encode(TEXTS, task="retrieval.query")
-    expected = ((text - mean) @ rotation)[:, :8]
+    expected = _prefix_space(raw, text)[:, :8]
     np.testing.assert_allclose(raw.encode_text(TEXTS, truncate_dim=8),
                                expected / np.linalg.norm(expected, axis=1, keepdims=True), atol=1e-5)
     paths = [str(assets / "cat.jpg"), str(assets / "camera.jpg")]
     full = raw.encode_image(paths)
     np.testing.assert_allclose(raw.encode_image(paths, truncate_dim=8), raw.matryoshka_prefix(full, 8).numpy(),
                                atol=1e-5)
-    image = ((full - mean) @ rotation)[:, :8]
+    image = _prefix_space(raw, full)[:, :8]
     np.testing.assert_allclose(raw.matryoshka_prefix(full, 8).numpy(),
                                image / np.linalg.norm(image, axis=1, keepdims=True), atol=1e-5)
 
@@ -141,8 +158,8 @@ def test_training_for_the_raw_space_directly(tiny_model_config, caption_pairs_cs
     model = MMRetrievalModel(dataclasses.replace(tiny_model_config, space="raw", matryoshka_dims=(8, 32)),
                              device="cpu")
     pairs = load_pairs(caption_pairs_csv)
-    result = train(model, pairs, pairs, TrainConfig(epochs=2, batch_size=4, lr=1e-2, seed=1), out_dir=tmp_path / "run",
-                   cache_root=tmp_path / "cache")
+    recipe = TrainConfig(epochs=2, batch_size=4, lr=1e-2, seed=1, centroid_weight=0.5)
+    result = train(model, pairs, pairs, recipe, out_dir=tmp_path / "run", cache_root=tmp_path / "cache")
     assert len(result.history) == 2 and "t2i_R@5" in result.best_metrics
     best = load_model(str(tmp_path / "run" / "best"), device="cpu")
     assert best.config.space == "raw" and best.space.text_mean.norm() > 0

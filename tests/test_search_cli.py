@@ -59,6 +59,17 @@ def test_readme_main_command_finds_the_right_photos(tmp_path, assets, capsys):
 
 def test_search_refuses_empty_or_missing_queries(tmp_path, capsys):
     assert main(["search", "  ", "--store", str(tmp_path / "q")]) == 2
-    assert "empty query" in capsys.readouterr().err
+    assert "query is empty" in capsys.readouterr().err
     assert main(["search", "--store", str(tmp_path / "q")]) == 2
     assert "give text queries or --image" in capsys.readouterr().err
+
+
+def test_the_demo_folder_holds_photos_only(assets):
+    """`mmretrieval index assets` (the README's main command) must not index a licence table as a document."""
+    from mmretrieval.images import is_image_file
+    from mmretrieval.indexing.files import collect
+    from mmretrieval.ingest_text import collect_documents
+
+    assert collect_documents([assets]).files == []
+    assert collect([assets]).files == sorted(str(p) for p in assets.iterdir())
+    assert all(is_image_file(p.name) for p in assets.iterdir())

@@ -157,3 +157,20 @@ def test_rag_endpoint_without_and_with_generator(index, fake_llm):  # noqa: F811
     assert client(index).post("/api/rag", json={"question": "x", "method": "max"}).status_code == 422
     down = client(index, generator=GeneratorConfig(url="http://127.0.0.1:9/v1", model="m", timeout=2))
     assert down.post("/api/rag", json={"question": "x"}).status_code == 502
+
+
+def test_blank_and_over_long_queries_are_refused_without_echo(api):
+    blank = api.get("/api/search", params={"q": "  \t "})
+    assert blank.status_code == 422 and "empty" in blank.json()["detail"]
+    long = "x" * 5000
+    for response in (api.get("/api/search", params={"q": long}), api.post("/api/rag", json={"question": long})):
+        assert response.status_code == 422
+        assert "5,000 characters" in response.text and long[:100] not in response.text
+    invalid = api.post("/api/rag", json={"question": "x", "limit": "y" * 3000})  # pydantic's own errors
+    assert invalid.status_code == 422 and "y" * 100 not in invalid.text
+    assert invalid.json()["detail"][0]["loc"] == ["body", "limit"]
+
+
+def test_favicon(api):
+    icon = api.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg")

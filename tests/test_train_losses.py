@@ -72,3 +72,11 @@ def test_build_loss_checks_names_and_dims():
         build_loss("triplet")
     with pytest.raises(ValueError, match="do not fit"):
         build_loss("infonce", (4,))(IMAGE, TEXT)
+
+
+def test_centroid_loss_is_zero_on_the_centroid_and_grows_away_from_it():
+    from mmretrieval.train.losses import centroid_loss
+
+    centroid = torch.randn(4, 8)
+    assert centroid_loss(3 * centroid, centroid).abs() < 1e-6
+    assert centroid_loss(-centroid, centroid) > 1.99

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 DEFAULT_CAPTIONS = (
     "a cat lying on a couch",
     "a cup of coffee on a saucer",
@@ -25,12 +27,23 @@ def run(args) -> int:
     from ..indexing.files import collect
     from ..registry import load_model
 
-    paths = collect(args.images).files
-    if not paths:
+    from ..images import ImageLoadError, load_image
+
+    found = collect(args.images).files
+    if not found:
         raise FileNotFoundError(f"no images found in {' '.join(args.images)}")
+    paths, images = [], []
+    for path in found:  # a bad file is skipped and named, as `index` does
+        try:
+            images.append(load_image(path))
+            paths.append(path)
+        except ImageLoadError as err:
+            print(f"skipped {path}: {err.reason}", file=sys.stderr)
+    if not images:
+        raise ValueError(f"none of the {len(found)} files in {' '.join(args.images)} is a readable image")
     captions = args.captions or list(DEFAULT_CAPTIONS)
     model = load_model(args.model)
-    image_vectors = model.encode_image(paths)
+    image_vectors = model.encode_image(images)
     text_vectors = model.encode_text(captions, task="retrieval.query")
     scores = image_vectors @ text_vectors.T
     for path, row in zip(paths, scores):

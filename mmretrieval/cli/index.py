@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 
 
 from .store_args import add_store_arguments, open_index
@@ -33,7 +34,8 @@ def run(args) -> int:
     from ..ingest_text import split_inputs
 
     images, texts = split_inputs(args.paths)
-    captions = sidecar_captions(collect(images).files) if images else {}
+    scope = collect(images)
+    captions = sidecar_captions(scope.files) if images else {}
     if args.captions:
         captions.update(read_caption_csv(args.captions) if args.captions.lower().endswith(".csv")
                         else load_captions(args.captions))
@@ -48,6 +50,7 @@ def run(args) -> int:
                                            batch_size=args.batch_size, show_progress=not args.no_progress))
             print("documents: " + reports[-1].summary())
         print(f"{index.count()} points in collection {index.store.collection!r} at {index.store.location}")
+    _report_passed_over(scope.passed_over)
     done = sum(r.added + r.updated + r.unchanged for r in reports)
     return 1 if any(r.skipped for r in reports) and not done else 0
 
@@ -64,3 +67,18 @@ def load_captions(path: str) -> dict:
     return {os.path.join(folder, os.path.expanduser(k)): v for k, v in data.items()}
 
 
+def _report_passed_over(paths, shown: int = 10) -> None:
+    """Name the files a folder scan left out: neither an image Pillow opens nor a text document
+    (.txt/.md/.markdown, which are indexed or read as caption sidecars), nor a .caption sidecar."""
+    from ..rag.passages import TEXT_SUFFIXES
+
+    left = sorted(p for p in paths if os.path.splitext(p)[1].lower() not in (*TEXT_SUFFIXES, ".caption"))
+    if not left:
+        return
+    kinds = Counter(os.path.splitext(p)[1].lower() or "(no extension)" for p in left)
+    print(f"passed over {len(left)} files that are neither images nor text documents "
+          f"({', '.join(f'{k} x{n}' for k, n in kinds.most_common())}):")
+    for path in left[:shown]:
+        print(f"  {path}")
+    if len(left) > shown:
+        print(f"  ... and {len(left) - shown} more")

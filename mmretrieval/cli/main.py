@@ -7,11 +7,13 @@ import importlib
 import logging
 import os
 import sys
+import warnings
 
 from .. import __version__
 
 # Each module defines ``register(subparsers)``, which adds its parser with ``func=run``.
-COMMANDS = ("demo", "index", "search", "train", "convert", "eval", "rag", "serve", "push", "ray_index")
+COMMANDS = ("demo", "index", "search", "rag", "serve", "collections", "train", "convert", "eval", "push",
+            "ray_index")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +38,7 @@ def main(argv=None) -> int:
     if args.runtime:  # read wherever a model is built, by every command alike
         os.environ["MMRETRIEVAL_RUNTIME"] = args.runtime
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    default_format, warnings.formatwarning = warnings.formatwarning, _one_line_warning
     try:
         return args.func(args) or 0
     except (FileNotFoundError, ValueError, OSError) as err:
@@ -44,6 +47,13 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.formatwarning = default_format
+
+
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """Warnings (an unknown filter field, a large embedded store) as one line for a terminal."""
+    return f"mmretrieval: warning: {message}\n"
 
 
 if __name__ == "__main__":

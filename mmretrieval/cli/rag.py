@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
+from .format import hit_line
 from .store_args import add_store_arguments, open_index
 
 
@@ -44,10 +44,7 @@ def run(args) -> int:
     from ..rag import generate, retrieve
 
     config = generator_config(args)
-    with open_index(args) as index:
-        if not index.store.exists():
-            raise ValueError(f"collection {args.collection!r} at {index.store.location} does not exist; "
-                             "run `mmretrieval index PATH...` first")
+    with open_index(args, must_exist=True) as index:
         bundle = retrieve(index, args.question, limit=args.limit, max_images=args.max_images, method=args.fusion)
     answer = generate(bundle, config) if config is not None and not args.prompt else None
     if args.prompt:
@@ -59,15 +56,11 @@ def run(args) -> int:
             print(answer.strip(), end="\n\n")
         print(f"Sources ({bundle.fusion}):")
         for rank, item in enumerate(bundle.items, 1):
-            what = (f"{item.path}" + (f"  ({item.caption})" if item.caption else "") if item.type == "image"
-                    else f"{os.path.basename(item.path or '')}[{item.start}:{item.end}] {_snippet(item.text)}")
+            what = hit_line(item.type, {"path": item.path, "caption": item.caption, "text": item.text,
+                                        "start": item.start, "end": item.end})
             print(f"[{rank}] {item.type:5s} {item.score:.4f} (cos {item.cosine:.3f})  {what}")
         if config is None:
             print("\n(no generator configured: pass --llm-url/--llm-model or set MMRETRIEVAL_LLM_URL; "
                   "--json or --prompt print the context for your own model)", file=sys.stderr)
     return 0
 
-
-def _snippet(text: str, width: int = 90) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= width else text[: width - 1] + "…"

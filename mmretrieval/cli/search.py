@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from ..payload import CAPTION, TEXT
+from ..queries import check_query
+from .format import hit_line
 from .store_args import add_store_arguments, open_index
 
 _FILTER = re.compile(r"^([\w.\[\]-]+?)\s*(>=|<=|>|<|=)\s*(.*)$")
@@ -31,12 +32,8 @@ def register(subparsers) -> None:
 def run(args) -> int:
     if bool(args.queries) == (args.image is not None):
         raise ValueError("give text queries or --image PATH (one of them)")
-    if any(not q.strip() for q in args.queries):
-        raise ValueError("an empty query matches nothing; give some words to search for")
-    with open_index(args) as index:
-        if not index.store.exists():
-            raise ValueError(f"collection {args.collection!r} at {index.store.location} does not exist; "
-                             "run `mmretrieval index PATH...` first")
+    args.queries = [check_query(q) for q in args.queries]  # empty or over-long: refused, as by the API
+    with open_index(args, must_exist=True) as index:
         search = dict(limit=args.limit, filter=parse_filters(args.filter), dim=args.dim,
                       kinds=tuple(k.strip() for k in args.kinds.split(",")))
         if args.image is not None:
@@ -54,9 +51,7 @@ def _print_hits(hits, as_json: bool, label) -> None:
             print(json.dumps({"rank": rank, "id": hit.id, "score": round(hit.score, 6), "kind": hit.kind,
                               **({"query": label} if label is not None else {}), **hit.payload}))
         else:
-            text = hit.path or hit.payload.get(TEXT, "")[:80]
-            caption = f"  ({hit.payload[CAPTION]})" if hit.payload.get(CAPTION) else ""
-            print(f"{rank:3d}. {hit.score:.4f}  {text}{caption}")
+            print(f"{rank:3d}. {hit.score:.4f}  {hit_line(hit.kind, hit.payload)}")
     if not hits and not as_json:
         print("no hits")
 

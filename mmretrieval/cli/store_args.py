@@ -1,4 +1,4 @@
-"""Options shared by the commands that open a Qdrant collection (``index``, ``search``)."""
+"""Options shared by the commands that open a Qdrant store (``index``, ``search``, ``rag``, ``serve``, ``collections``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 from ..store_backends import ENGINES
 
 
-def add_store_arguments(parser) -> None:
+def add_store_arguments(parser, collection: bool = True, model: bool = True) -> None:
     group = parser.add_argument_group("store")
     group.add_argument("--store", default=None, metavar="FOLDER",
                        help="embedded Qdrant folder (default: $MMRETRIEVAL_HOME/qdrant or ~/.local/share/mmretrieval/qdrant)")
@@ -18,15 +18,48 @@ def add_store_arguments(parser) -> None:
                        help="embedded engine: client (qdrant-client local mode, pure Python) or edge (Qdrant's Rust "
                             "engine in-process, pip install \"mmretrieval[edge]\"; much faster past ~20k points). "
                             "Default: $MMRETRIEVAL_ENGINE, else client. Each engine keeps its own collections")
-    group.add_argument("--collection", default="mmretrieval", help="collection name (default: mmretrieval)")
-    group.add_argument("--model", default=None,
-                       help="model name or saved folder (default: the one that made the collection, else the shipped default)")
+    if collection:
+        group.add_argument("--collection", default="mmretrieval", help="collection name (default: mmretrieval)")
+        group.add_argument("--vector", default=None, metavar="NAME",
+                           help="attach to a collection another tool made (LangChain, LlamaIndex, qdrant-client) and "
+                                "use its dense vector NAME (\"\" for the unnamed one, LangChain's and LlamaIndex's "
+                                "default; LlamaIndex's hybrid mode: text-dense). Its own points are never changed; "
+                                "needs a raw-space model of the text model that made it")
+    if model:
+        group.add_argument("--model", default=None,
+                           help="model name or saved folder (default: the one that made the collection, else the "
+                                "shipped default); a collection refuses a model that did not make it")
 
 
-def open_index(args):
+def open_index(args, must_exist: bool = False):
+    """The :class:`Index` the arguments name; ``must_exist`` (read-only commands) refuses a store folder
+    that is not there instead of creating an empty one."""
     from ..indexing import Index
     from ..registry import load_model
 
-    model = load_model(args.model) if args.model else None
-    return Index.open(path=args.store, url=args.url, api_key=args.api_key, collection=args.collection,
-                      model=model, engine=args.engine)
+    store = open_store(args, must_exist=must_exist)
+    if must_exist and not store.exists():
+        store.close()
+        raise ValueError(f"collection {args.collection!r} at {store.location} does not exist; "
+                         "run `mmretrieval index PATH...` first (`mmretrieval collections` lists what is there)")
+    try:
+        model = load_model(args.model) if args.model else None
+    except BaseException:
+        store.close()
+        raise
+    return Index(store, model)
+
+
+def open_store(args, collection: str | None = None, must_exist: bool = False):
+    """The :class:`VectorStore` the arguments name (``collection`` overrides ``--collection``)."""
+    from ..store import VectorStore, default_store_path
+
+    if must_exist and args.url is None and args.store != ":memory:":
+        folder = os.path.expanduser(args.store) if args.store else str(default_store_path())
+        if not os.path.exists(folder):  # (a file there is VectorStore's error)
+            hint = "" if args.store is None else f" --store {args.store}"
+            raise FileNotFoundError(f"the store {folder} does not exist: nothing is indexed there yet; "
+                                    f"run `mmretrieval index PATH...{hint}` first")
+    return VectorStore(path=args.store, url=args.url, api_key=args.api_key,
+                       collection=collection or args.collection, engine=args.engine,
+                       vector=getattr(args, "vector", None))

@@ -47,6 +47,10 @@ def register(subparsers) -> None:
     parser.add_argument("--no-tta-flip", action="store_true",
                         help="train on plain features even where the model config averages each image with its mirror")
     parser.add_argument("--dropout", type=float, help="input feature dropout (overrides the model config)")
+    parser.add_argument("--centroid-weight", type=float,
+                        help="weight of a regression of each image onto its captions' mean, beside the contrastive "
+                        "loss (keeps images on the language-neutral part of the caption space; default: "
+                        f"{default['centroid_weight']})")
     parser.add_argument("--space", choices=("centred", "raw"),
                         help="joint space (overrides the model config): raw keeps text vectors exactly the text "
                         "model's and trains image vectors for that space; centred subtracts the caption mean")

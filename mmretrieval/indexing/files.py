@@ -26,6 +26,7 @@ class Scope:
     folders: list[str] = field(default_factory=list)
     exact: set[str] = field(default_factory=set)
     patterns: list[str] = field(default_factory=list)
+    passed_over: list[str] = field(default_factory=list)  # files in scanned folders that are not images
 
     def covers(self, path: str) -> bool:
         return (
@@ -48,7 +49,7 @@ def collect(inputs) -> Scope:
             found.update(p for p in glob.glob(item, recursive=True) if os.path.isfile(p))
         elif os.path.isdir(item):
             scope.folders.append(os.path.join(item, ""))
-            found.update(_walk_images(item))
+            found.update(_walk_images(item, scope.passed_over))
         elif os.path.exists(item):
             scope.exact.add(item)
             found.add(item)
@@ -58,9 +59,14 @@ def collect(inputs) -> Scope:
     return scope
 
 
-def _walk_images(folder: str):
+def _walk_images(folder: str, passed_over: list):
+    """Image files under ``folder`` (hidden files and folders left out); the others go to ``passed_over``."""
     for root, dirs, names in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in names:
-            if not name.startswith(".") and is_image_file(name):
+            if name.startswith("."):
+                continue
+            if is_image_file(name):
                 yield os.path.join(root, name)
+            else:
+                passed_over.append(os.path.join(root, name))

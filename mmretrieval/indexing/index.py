@@ -8,23 +8,27 @@ moment and run again ends exactly where an uninterrupted run would.
 from __future__ import annotations
 
 import os
+import threading
 from typing import Optional, Sequence
 
-import torch
 from tqdm.auto import tqdm
 
-from ..encoding import batches, finish
 from ..images import MAX_IMAGE_PIXELS
-from ..store import DEFAULT_COLLECTION, IMAGE, SMALL, TEXT, Point, VectorStore, build_filter
+from ..store import (DEFAULT_COLLECTION, IMAGE, SMALL, TEXT, CollectionInfo, ModelMismatchError, Point, VectorStore,
+                     build_filter, point_id)
 from .. import payload as P
 from ..identity import model_fingerprint
+from ..queries import check_query
 from .files import collect
+from .schema import warn_unknown_fields
 from ..parallel import bounded_map
 from .prepare import MAX_FILE_BYTES, Prepared, prepare
+from .attach_check import check_raw_space, check_text_model
 from .results import Hit, IndexReport
 from .stored import prune_missing, stored_by_path
 
 DEFAULT_SMALL_DIM = 64
+SKIPPED = "skipped"  # kind of the vector-less points that remember a bad file by path, size and mtime
 
 
 class Index:
@@ -33,37 +37,80 @@ class Index:
     def __init__(self, store: VectorStore, model=None):
         self.store = store
         self._model = model
+        self._model_checked = False
+        self._text_model_checked = False  # an attached collection's text model, checked once
 
     @classmethod
     def open(cls, path=None, url=None, api_key=None, collection: str = DEFAULT_COLLECTION, model=None,
-             engine: Optional[str] = None) -> "Index":
+             engine: Optional[str] = None, vector: Optional[str] = None, client=None) -> "Index":
         """Open (or create on first write) a collection: embedded at ``path`` (default folder) or at ``url``.
 
-        ``engine`` picks the embedded engine (``"client"`` or ``"edge"``; see :class:`VectorStore`)."""
-        return cls(VectorStore(path=path, url=url, api_key=api_key, collection=collection, engine=engine), model)
+        ``engine`` picks the embedded engine (``"client"`` or ``"edge"``; see :class:`VectorStore`).
+        ``vector`` attaches to a collection another tool made (LangChain, LlamaIndex, qdrant-client),
+        writing into its dense vector of that name (``""``: the unnamed one); ``client`` shares an open
+        ``QdrantClient`` with that tool (needed for ``":memory:"``, and while it holds a folder open)."""
+        store = VectorStore(path=path, url=url, api_key=api_key, collection=collection, engine=engine,
+                            vector=vector, client=client)
+        return cls(store, model)
 
     @property
     def model(self):
-        """The model given, else the one recorded in the collection (if built in), else the default."""
-        if self._model is None:
-            from ..registry import list_models, load_model
+        """The model given, else the built-in one recorded in the collection, else the default
+        (not for another tool's collection: there the model must be given or recorded).
 
-            info = self.store.info()
-            name = info.model if info and info.model in list_models() else None
-            try:
-                self._model = load_model(name)
-            except ValueError as err:
-                made_by = f" (it was made by {info.model!r})" if info else ""
-                raise ValueError(f"{err}. Pass the model for collection {self.store.collection!r}{made_by} "
-                                 "as model= (CLI: --model NAME_OR_FOLDER)") from None
+        The model must be the one that made an existing collection (name, dims, weights): reads and
+        writes alike refuse another with :class:`ModelMismatchError`, naming both."""
+        if self._model is None:
+            self._model = self._recorded_model()
+        if not self._model_checked:
+            if self.store.attached is None:  # (attached: checked against mmretrieval's own points on write)
+                self.store.check_made_by(_info_of(self._model))
+            self._model_checked = True
         return self._model
 
+    def _recorded_model(self):
+        from ..registry import list_models, load_model
+
+        info = self.store.info()
+        if self.store.attached is not None and (info is None or info.model not in list_models()):
+            made_by = f" (its images were written by {info.model!r})" if info else ""
+            raise ValueError(f"collection {self.store.collection!r} was made by another tool{made_by}; pass the "
+                             "raw-space model of its text model as model= (CLI: --model NAME_OR_FOLDER)")
+        if info is not None and info.model not in list_models():
+            raise ModelMismatchError(
+                f"collection {self.store.collection!r} at {self.store.location} was made by model {info.model!r}, "
+                "which is not built in; pass that model's folder as model= (CLI: --model FOLDER)")
+        try:
+            return load_model(info.model if info else None)
+        except ValueError as err:
+            made_by = f" (it was made by {info.model!r})" if info else ""
+            raise ValueError(f"{err}. Pass the model for collection {self.store.collection!r}{made_by} "
+                             "as model= (CLI: --model NAME_OR_FOLDER)") from None
+
     def ensure_collection(self):
-        """Create the collection for this model, or refuse if another model made it."""
+        """Create the collection for this model, or refuse if another model made it.
+
+        Attached to another tool's collection: refuse unless this model's vectors live in its text
+        model's own space and that text model made the collection's texts (see ``attach_check``)."""
         model = self.model
-        return self.store.ensure_collection(
-            model.config.name, model.embed_dim, small_dim_for(model.embed_dim), model_fingerprint(model)
-        )
+        attached_unchecked = self.store.attached is not None and not self._text_model_checked
+        if attached_unchecked:
+            check_raw_space(model)
+        wanted = _info_of(model)
+        info = self.store.ensure_collection(wanted.model, wanted.dim, wanted.small_dim, wanted.fingerprint)
+        if attached_unchecked:
+            check_text_model(self.store, model)
+            self._text_model_checked = True
+        return info
+
+    def collection_info(self) -> CollectionInfo:
+        """The record of the collection to write to; loads the model only to create the collection
+        (or to check a model given), so a run with nothing to encode never loads one."""
+        if self._model is None and self.store.attached is None:
+            info = self.store.info()
+            if info is not None:
+                return info
+        return self.ensure_collection()
 
     # ---- writing ------------------------------------------------------------------------------
     def add_images(
@@ -83,28 +130,35 @@ class Index:
         ``captions`` maps paths to captions, stored in the payload and embedded as ``text`` vectors.
         """
         scope = collect(paths_or_globs)
-        info = self.ensure_collection()
+        info = self.collection_info()
         captions = {os.path.abspath(os.path.expanduser(k)): v for k, v in captions.items()} if captions else None
         report = IndexReport()
 
         stored = stored_by_path(self.store, IMAGE, scope)
         report.removed += prune_missing(self.store, stored)
+        remembered = stored_by_path(self.store, SKIPPED, scope)
+        prune_missing(self.store, remembered)
 
         todo = []
         for path in scope.files:
             keep = _unchanged_record(path, stored.get(path, ()), captions)
-            if keep is None:
-                todo.append(path)
-            else:
+            bad = _unchanged_record(path, remembered.get(path, ()), None)
+            if keep is not None:
                 report.unchanged += 1
                 self.store.delete(str(r.id) for r in stored[path] if r.id != keep.id)
+            elif bad is not None:  # failed before and untouched since: not read again
+                report.skipped.append((path, bad.payload.get("reason", "bad file")))
+            else:
+                todo.append(path)
         known = frozenset(  # same content and caption stored under an older mtime: no need to decode
             str(r.id) for path in todo for r in stored.get(path, ())
             if captions is None or captions.get(path) == r.payload.get(P.CAPTION)
         )
+        load_lock = threading.Lock()
 
-        def prep(path):
-            trunk = self.model.trunk
+        def prep(path):  # the first file to read loads the model (once): with nothing to do, none is loaded
+            with load_lock:
+                trunk = self.model.trunk
             return prepare(path, trunk.preprocess, trunk.input_size, known, max_pixels, max_bytes)
 
         bar = tqdm(total=len(todo), desc="indexing", unit="img", disable=not show_progress)
@@ -113,6 +167,7 @@ class Index:
             bar.update(1)
             if item.error is not None:
                 report.skipped.append((item.path, item.error))
+                self._remember_bad(item)
                 self._replace(item.path, None, stored)
             elif item.pixels is None:  # same content already stored (only touched): refresh mtime
                 self.store.set_payload(item.id, {P.MTIME: item.mtime, P.SIZE: item.size})
@@ -125,6 +180,9 @@ class Index:
                     pending = []
         self._write_batch(pending, captions, stored, report, info.small_dim)
         bar.close()
+        still_bad = {path for path, _ in report.skipped}
+        self.store.delete(str(r.id) for path in todo if path not in still_bad
+                          for r in remembered.get(path, ()))  # bad before, fine now
         return report
 
     def add_texts(self, paths_or_globs, size: Optional[int] = None, overlap: Optional[int] = None,
@@ -136,13 +194,22 @@ class Index:
         return add_texts(self, paths_or_globs, size=size, overlap=overlap, batch_size=batch_size,
                          show_progress=show_progress, **options)
 
+    def _remember_bad(self, item: Prepared) -> None:
+        """A vector-less point for a bad file, so later runs skip it unread until its size or mtime changes."""
+        payload = {"kind": SKIPPED, "path": item.path, "size": item.size, "mtime": item.mtime, "reason": item.error}
+        self.store.upsert([Point(point_id(item.path, SKIPPED), {}, payload)])
+
     def _write_batch(self, items: list[Prepared], captions, stored, report: IndexReport, small_dim: int) -> None:
         if not items:
             return
+        import torch
+
         model = self.model
         full, small = image_vectors(model, torch.stack([item.pixels for item in items]), small_dim)
+        attached = self.store.attached is not None  # another tool's collection: one vector per point
         texts = {i: captions[item.path] for i, item in enumerate(items) if captions and captions.get(item.path)}
-        text_vectors = dict(zip(texts, model.encode_text(list(texts.values()), task="retrieval.passage"))) if texts else {}
+        text_vectors = dict(zip(texts, model.encode_text(list(texts.values()), task="retrieval.passage"))) \
+            if texts and not attached else {}
         points = []
         for i, item in enumerate(items):
             points.append(image_point(item, full[i], small[i], texts.get(i), text_vectors.get(i)))
@@ -177,10 +244,14 @@ class Index:
         """
         if sum(x is not None for x in (text, image, vector)) != 1:
             raise ValueError("give exactly one of text=, image= or vector=")
+        if text is not None:
+            text = check_query(text)
         if vector is None:
             vector = (self.model.encode_text(text, task="retrieval.query") if text is not None
                       else self.model.encode_image(image))
-        return self._query(vector, limit, filter, dim, kinds)
+        hits = self._query(vector, limit, filter, dim, kinds)
+        warn_unknown_fields(filter, hits)
+        return hits
 
     def similar(self, point_id: str, limit: int = 10, filter=None, kinds: Optional[Sequence[str]] = None) -> list[Hit]:
         """Points nearest to a stored point (itself excluded), by its own vector."""
@@ -201,6 +272,8 @@ class Index:
         best: dict[str, Hit] = {}
         small = None  # the model's Matryoshka prefix of the query (a raw-space model's is not a plain cut)
         if dim is not None and dim != len(vector):
+            import torch
+
             small = self.model.matryoshka_prefix(torch.as_tensor(vector).reshape(1, -1), dim)[0].numpy()
         for kind in kinds:
             if kind not in P.KINDS:
@@ -217,7 +290,11 @@ class Index:
         return Hit.from_point(records[0]) if records else None
 
     def count(self, kind: Optional[str] = None) -> int:
-        return self.store.count({P.KIND: kind} if kind else None)
+        """Points of ``kind`` ("image" or "text"), or of both (in another tool's collection: ``kind`` counts
+        mmretrieval's own, no kind counts every point, the other tool's too)."""
+        if self.store.attached is not None:
+            return self.store.count(self.store.own(kind) if kind else None)
+        return self.store.count({P.KIND: kind if kind else list(P.KINDS)})
 
     def close(self) -> None:
         self.store.close()
@@ -231,6 +308,8 @@ class Index:
 
 def image_vectors(model, pixels: torch.Tensor, small_dim: int):
     """``(full, small)`` normalised numpy vectors of a preprocessed batch: what an image point stores."""
+    from ..encoding import finish  # (torch: imported only when there is something to encode)
+
     vectors = model.embed_pixels(pixels).float().cpu()
     return (finish(vectors, normalize_embeddings=True, truncate_dim=None, convert_to_numpy=True),
             model.matryoshka_prefix(vectors, small_dim).numpy())
@@ -248,6 +327,11 @@ def image_point(item: Prepared, full, small, caption: Optional[str] = None, text
 def small_dim_for(dim: int) -> int:
     """The coarse Matryoshka dim stored next to the full vector: 64, or half of a smaller model's."""
     return min(DEFAULT_SMALL_DIM, max(1, dim // 2))
+
+
+def _info_of(model) -> CollectionInfo:
+    """The collection record ``model`` writes (and expects to read)."""
+    return CollectionInfo(model.config.name, model.embed_dim, small_dim_for(model.embed_dim), model_fingerprint(model))
 
 
 def _unchanged_record(path: str, records, captions):

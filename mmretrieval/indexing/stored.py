@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 
-from ..payload import KIND, PATH
+from ..payload import PATH
 from .files import Scope
 
 
 def stored_by_path(store, kind: str, scope: Scope) -> dict[str, list]:
-    """Stored points of ``kind`` ("image" or "text") whose file lies in ``scope``, grouped by path."""
+    """Stored points of ``kind`` ("image" or "text") whose file lies in ``scope``, grouped by path
+    (mmretrieval's own points only: in a collection shared with other tools, theirs are never touched)."""
     stored: dict[str, list] = {}
-    for record in store.scroll({KIND: kind}):
+    for record in store.scroll(store.own(kind)):
         path = record.payload.get(PATH, "")
         if scope.covers(path):
             stored.setdefault(path, []).append(record)

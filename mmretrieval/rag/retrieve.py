@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Mapping, Optional
 
 from .. import payload as P
+from ..queries import check_query
 from .bundle import ContextBundle, ContextItem, build_prompt
 from .fusion import RRF_K, describe, fuse
 
@@ -32,9 +33,7 @@ def retrieve(
     vision-language model reads only a few). ``weights`` scales a modality, e.g. ``{"text": 0.5}``.
     ``query_vector`` skips embedding when the caller already has the question's query vector.
     """
-    question = question.strip() if isinstance(question, str) else question
-    if not question:
-        raise ValueError("the question is empty; ask something")
+    question = check_query(question, "question")
     if limit < 1 or max_images < 0 or pool < 1:
         raise ValueError(f"need limit >= 1, max_images >= 0 and pool >= 1 (got {limit}, {max_images}, {pool})")
     query = query_vector if query_vector is not None else embed_question(index.model, question)

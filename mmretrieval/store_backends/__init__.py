@@ -16,12 +16,16 @@ ENGINES = ("client", "edge")
 DEFAULT_ENGINE = "client"
 
 
-def open_backend(engine: str, path=None, url=None, api_key=None, collection: str = "mmretrieval") -> Backend:
-    """The engine named ``engine`` on ``path`` (folder, ``":memory:"`` or None) or ``url``."""
+def open_backend(engine: str, path=None, url=None, api_key=None, collection: str = "mmretrieval",
+                 client=None) -> Backend:
+    """The engine named ``engine`` on ``path`` (folder, ``":memory:"`` or None), ``url``, or an open
+    ``client`` (a ``QdrantClient``, engine ``client`` only)."""
     if engine == "client":
         from .client import ClientBackend
 
-        return ClientBackend(path=path, url=url, api_key=api_key, collection=collection)
+        return ClientBackend(path=path, url=url, api_key=api_key, collection=collection, client=client)
+    if client is not None:
+        raise ValueError(f"a QdrantClient runs engine 'client', not {engine!r}; drop engine= or client=")
     if engine == "edge":
         if url is not None:
             raise ValueError("engine 'edge' is embedded (in-process) and takes a folder, not url; "

@@ -15,6 +15,7 @@ Conventions every engine keeps:
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator, Optional, Protocol, runtime_checkable
 
@@ -66,6 +67,12 @@ class Backend(Protocol):
 
     def drop(self) -> None: ...
 
+    def list_collections(self) -> list[str]:
+        """Names of every collection at ``location``, sorted."""
+
+    def disk_bytes(self) -> Optional[int]:
+        """Bytes this collection takes on disk, or None where the engine cannot tell (a server, memory)."""
+
     def upsert(self, points: list[Point]) -> None: ...
 
     def delete(self, ids: list[str]) -> None: ...
@@ -83,3 +90,10 @@ class Backend(Protocol):
         """Top ``limit`` by cosine on ``using``; with ``prefetch``, rerank its candidates on ``using``."""
 
     def close(self) -> None: ...
+
+
+def folder_bytes(folder) -> Optional[int]:
+    """Total size of the files under ``folder`` (None if it does not exist)."""
+    if not os.path.isdir(folder):
+        return None
+    return sum(os.path.getsize(os.path.join(root, name)) for root, _, names in os.walk(folder) for name in names)

@@ -8,24 +8,29 @@ from typing import Iterator, Optional
 import numpy as np
 
 from ..payload import KEYWORD_FIELDS
-from .base import StoreLockedError
+from .base import StoreLockedError, folder_bytes
 
 # qdrant-client's local mode is exact brute force in Python: fine up to about this many points.
 LOCAL_MODE_COMFORT_LIMIT = 20_000
 
 
 class ClientBackend:
-    """One collection through qdrant-client: give ``path`` (folder or ``":memory:"``) or ``url``."""
+    """One collection through qdrant-client: give ``path`` (folder or ``":memory:"``), ``url``, or an open
+    ``client`` (a ``QdrantClient`` the caller shares with other tools, and closes itself)."""
 
-    def __init__(self, collection: str, path: Optional[str] = None, url: Optional[str] = None, api_key=None):
+    def __init__(self, collection: str, path: Optional[str] = None, url: Optional[str] = None, api_key=None,
+                 client=None):
         from qdrant_client import QdrantClient
 
         self.collection = collection
-        self.is_local = url is None
-        self.location = url if url is not None else path
+        self.is_local = url is None and (client is None or _is_local(client))
+        self.location = url if url is not None else path if client is None else f"the given {type(client).__name__}"
         # local mode slows down past this size; a server has HNSW
         self.slow_past = LOCAL_MODE_COMFORT_LIMIT if self.is_local else None
-        if url is not None:
+        self._borrowed = client is not None
+        if client is not None:
+            self.client = client
+        elif url is not None:
             self.client = QdrantClient(url=url, api_key=api_key)
         elif path == ":memory:":
             self.client = QdrantClient(location=":memory:")
@@ -34,6 +39,10 @@ class ClientBackend:
 
     def exists(self) -> bool:
         return self.client.collection_exists(self.collection)
+
+    def vectors_config(self):
+        """The collection's dense vector settings: one ``VectorParams``, or a dict of them by name."""
+        return self.client.get_collection(self.collection).config.params.vectors
 
     def read_record(self, key: str) -> Optional[dict]:
         return (self.client.get_collection(self.collection).config.metadata or {}).get(key)
@@ -49,6 +58,14 @@ class ClientBackend:
 
     def drop(self) -> None:
         self.client.delete_collection(self.collection)
+
+    def list_collections(self) -> list[str]:
+        return sorted(c.name for c in self.client.get_collections().collections)
+
+    def disk_bytes(self) -> Optional[int]:
+        if not self.is_local or self.location == ":memory:":
+            return None
+        return folder_bytes(os.path.join(self.location, "collection", self.collection))  # local mode's layout
 
     def upsert(self, points) -> None:
         from qdrant_client import models
@@ -121,7 +138,15 @@ class ClientBackend:
                 for i in best]
 
     def close(self) -> None:
-        self.client.close()
+        if not self._borrowed:
+            self.client.close()
+
+
+def _is_local(client) -> bool:
+    """Whether a ``QdrantClient`` runs in local mode (in-process), not against a server."""
+    from qdrant_client.local.qdrant_local import QdrantLocal
+
+    return isinstance(getattr(client, "_client", None), QdrantLocal)
 
 
 def _open_embedded(folder: str):

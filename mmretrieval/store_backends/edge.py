@@ -18,7 +18,7 @@ from typing import Iterator, Optional
 
 import numpy as np
 
-from .base import StoreLockedError
+from .base import StoreLockedError, folder_bytes
 
 
 class EdgeBackend:
@@ -73,6 +73,12 @@ class EdgeBackend:
             self.shard.close()
             self.shard = None
         shutil.rmtree(self._home, ignore_errors=True)
+
+    def list_collections(self) -> list[str]:
+        return sorted(p.parent.name for p in self._home.parent.glob("*/collection.json"))
+
+    def disk_bytes(self) -> Optional[int]:
+        return None if self._scratch else folder_bytes(self._home)
 
     def optimize(self) -> None:
         """Run edge's optimizers, blocking: segments past the indexing threshold (about 10 MB of

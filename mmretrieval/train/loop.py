@@ -8,12 +8,14 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 import torch
+import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ..adapter import VisionAdapter
@@ -21,7 +23,7 @@ from ..encoding import batches
 from .checkpoint import BEST, CHECKPOINT, NO_BEST, load_best, refuse_to_overwrite, resume_run, save_epoch
 from .data import Pairs
 from .features import PairFeatures, pair_features
-from .losses import build_loss, build_raw_space_loss
+from .losses import build_loss, build_raw_space_loss, centroid_loss
 from .matryoshka import fit_joint_space
 from .metrics import retrieval_recall
 from .recipe import TrainConfig
@@ -56,6 +58,8 @@ def train(model, train_pairs: Pairs | PairFeatures, dev_pairs: Optional[Pairs | 
     out_dir.mkdir(parents=True, exist_ok=True)
 
     tensors = _Tensors.of(train_feats)
+    if config.centroid_weight:
+        tensors.with_centroids(model)
     for epoch in range(start_epoch, config.epochs):
         started = time.perf_counter()
         loss = _train_epoch(model, tensors, loss_fn, optimizer, scheduler, config, epoch, show_progress_bar)
@@ -100,7 +104,10 @@ def _fresh_start(model, train_feats: PairFeatures, config: TrainConfig):
         fit_joint_space(model.space, train_feats.text, center=config.center_text, rotate=config.rotate_text)
     dims = model.config.matryoshka_dims if config.matryoshka else ()
     if model.raw_space:
-        loss_fn = build_raw_space_loss(config.loss, model.embed_dim, model.space.text_mean, model.space.rotation,
+        m = float(model.space.text_mean.norm())
+        g = m if model.config.image_mean_cos is None else model.config.image_mean_cos
+        spread = math.sqrt(max(1 - g * g, 0.0) * max(1 - m * m, 0.0))
+        loss_fn = build_raw_space_loss(config.loss, model.embed_dim, model.space.prefix_space, spread,
                                        dims, config.matryoshka_weights).to(device)
     else:
         loss_fn = build_loss(config.loss, dims, config.matryoshka_weights).to(device)
@@ -119,10 +126,21 @@ class _Tensors:
     views: Optional[torch.Tensor]
     grid: Optional[torch.Tensor]
     image_index: torch.Tensor
+    centroids: Optional[torch.Tensor] = None  # (num_images, D): each image's caption mean, for centroid_weight
 
     @classmethod
     def of(cls, feats: PairFeatures) -> "_Tensors":
         return cls(feats.text, feats.pooled, feats.views, feats.grid, feats.image_index)
+
+    def with_centroids(self, model) -> "_Tensors":
+        """Add each image's mean caption vector in the space centroid_weight compares in (on the model's
+        device: one row per image, so it stays small however the features are stored)."""
+        with torch.no_grad():
+            joint = model.text_to_joint(self.text.float()).to(model.device)
+            targets = F.normalize(_fitted(model)(joint), dim=-1)
+            self.centroids = torch.zeros(len(self.pooled), targets.shape[1], device=targets.device).index_add_(
+                0, self.image_index.to(targets.device), targets)
+        return self
 
 
 def _train_epoch(model, t: _Tensors, loss_fn, optimizer, scheduler, config: TrainConfig, epoch: int,
@@ -140,10 +158,13 @@ def _train_epoch(model, t: _Tensors, loss_fn, optimizer, scheduler, config: Trai
     for idx in tqdm(list(batches(order, config.batch_size)), desc=f"epoch {epoch + 1}/{config.epochs}",
                     leave=False, disable=not show_progress_bar):
         ids = t.image_index[idx]
-        image = model.image_to_joint(model.adapter(pooled[ids].to(device).float(),
-                                                   None if t.grid is None else t.grid[ids].to(device).float()))
+        ids = ids.to(device)
+        image = model.image_to_joint(model.adapter(pooled[ids.cpu()].to(device).float(),
+                                                   None if t.grid is None else t.grid[ids.cpu()].to(device).float()))
         targets = model.text_to_joint(t.text[idx].float()).to(device)
-        loss = loss_fn(image, targets, ids.to(device))
+        loss = loss_fn(image, targets, ids)
+        if t.centroids is not None:
+            loss = loss + config.centroid_weight * centroid_loss(_fitted(model)(image), t.centroids[ids])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -162,3 +183,8 @@ def evaluate_features(model, feats: PairFeatures, truncate_dim: Optional[int] = 
     if truncate_dim is not None:
         image, text = model.matryoshka_prefix(image, truncate_dim), model.matryoshka_prefix(text, truncate_dim)
     return retrieval_recall(image.cpu(), text.cpu(), feats.image_index)
+
+
+def _fitted(model):
+    """The space centroid regression compares in: the joint space, or a raw-space model's prefix space."""
+    return model.space.prefix_space if model.raw_space else (lambda joint: joint)

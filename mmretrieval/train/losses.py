@@ -90,21 +90,26 @@ class MatryoshkaLoss(nn.Module):
 
 class RawSpaceLoss(nn.Module):
     """For raw-space models: ``full`` on the full-dim vectors as search ranks them (text model's own space),
-    plus ``prefixes`` (a Matryoshka loss, or None) on the same vectors mapped into the fitted space
-    ``(x - mean) @ rotation``, where the model cuts its Matryoshka prefixes."""
+    plus ``prefixes`` (a Matryoshka loss, or None) on the same vectors mapped by ``prefix_space`` (the
+    model's ``JointSpace.prefix_space``, a fixed linear map), where the model cuts its Matryoshka prefixes."""
 
-    def __init__(self, full: nn.Module, prefixes: Optional[nn.Module], mean: torch.Tensor, rotation: torch.Tensor):
+    def __init__(self, full: nn.Module, prefixes: Optional[nn.Module], prefix_space):
         super().__init__()
         self.full = full
         self.prefixes = prefixes
-        self.register_buffer("mean", mean.detach().clone(), persistent=False)
-        self.register_buffer("rotation", rotation.detach().clone(), persistent=False)
+        self.prefix_space = prefix_space
 
     def forward(self, image: torch.Tensor, text: torch.Tensor, ids: Optional[torch.Tensor] = None) -> torch.Tensor:
         loss = self.full(image, text, ids)
         if self.prefixes is not None:
-            loss = loss + self.prefixes((image - self.mean) @ self.rotation, (text - self.mean) @ self.rotation, ids)
+            loss = loss + self.prefixes(self.prefix_space(image), self.prefix_space(text), ids)
         return loss
+
+
+def centroid_loss(image: torch.Tensor, centroid: torch.Tensor) -> torch.Tensor:
+    """Mean ``1 - cos(image_i, centroid_i)``: regression of each image onto the mean of its captions, which the
+    captions' wordings (and languages) share, beside a contrastive loss that rewards any separating detail."""
+    return (1 - F.cosine_similarity(image, centroid, dim=-1)).mean()
 
 
 LOSSES = {"infonce": InfoNCELoss, "siglip": SigLIPLoss}
@@ -119,16 +124,24 @@ def build_loss(name: str, matryoshka_dims: Sequence[int] = (), matryoshka_weight
     return MatryoshkaLoss(loss, matryoshka_dims, matryoshka_weights) if matryoshka_dims else loss
 
 
-def build_raw_space_loss(name: str, full_dim: int, mean: torch.Tensor, rotation: torch.Tensor,
-                         matryoshka_dims: Sequence[int] = (), matryoshka_weights: Optional[Sequence[float]] = None,
-                         **kwargs) -> RawSpaceLoss:
+def build_raw_space_loss(name: str, full_dim: int, prefix_space, spread: float, matryoshka_dims: Sequence[int] = (),
+                         matryoshka_weights: Optional[Sequence[float]] = None, **kwargs) -> RawSpaceLoss:
     """:class:`RawSpaceLoss`: the full dim's weight (1 if it is not among ``matryoshka_dims``) goes to the
-    raw-space term, the smaller dims' to the fitted-space Matryoshka term."""
+    raw-space term, the smaller dims' to the prefix-space Matryoshka term.
+
+    Raw-space cosines between captions and placed images vary only in their parts orthogonal to the
+    mean, ``spread`` (``sqrt(1 - g^2) * sqrt(1 - |m|^2)``) as wide as prefix-space ones, so InfoNCE's
+    starting and largest logit scale are divided by it for the raw-space term (a centred model's sharpness)."""
     weights = tuple(matryoshka_weights) if matryoshka_weights is not None else (1.0,) * len(matryoshka_dims)
     if len(weights) != len(matryoshka_dims):
         raise ValueError(f"got {len(weights)} weights for {len(matryoshka_dims)} dims")
     by_dim = dict(zip((int(d) for d in matryoshka_dims), weights))
     full_weight = by_dim.pop(full_dim, 1.0)
-    full = build_loss(name, (full_dim,), (full_weight,), **kwargs)
+    full_kwargs = dict(kwargs)
+    if name == "infonce":
+        spread = max(spread, 1e-3)
+        full_kwargs.setdefault("temperature", 0.07 * spread)
+        full_kwargs.setdefault("max_scale", 100.0 / spread)
+    full = build_loss(name, (full_dim,), (full_weight,), **full_kwargs)
     prefixes = build_loss(name, tuple(by_dim), tuple(by_dim.values()), **kwargs) if by_dim else None
-    return RawSpaceLoss(full, prefixes, mean, rotation)
+    return RawSpaceLoss(full, prefixes, prefix_space)

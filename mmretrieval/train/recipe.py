@@ -20,6 +20,7 @@ class TrainConfig:
     matryoshka_weights: Optional[tuple] = None  # one per dim; None: all 1
     center_text: bool = True  # subtract the training captions' mean from text vectors
     rotate_text: bool = True  # PCA rotation so Matryoshka prefixes keep the most
+    centroid_weight: float = 0.0  # beside the contrastive loss: pull each image to its captions' mean (fitted space)
     flip_augment: bool = False  # each epoch, each image trains on its plain or its mirrored view (both cached)
     select_on: str = "rsum"  # dev metric that picks the best epoch
     seed: int = 0

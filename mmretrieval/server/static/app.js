@@ -14,7 +14,8 @@ async function api(path, options = {}) {
   if (!response.ok) {
     let detail = response.statusText;
     try { detail = (await response.json()).detail || detail; } catch (_) { /* not JSON */ }
-    if (typeof detail !== "string") detail = JSON.stringify(detail);
+    if (Array.isArray(detail)) detail = detail.map((d) => `${(d.loc || []).slice(1).join(".")}: ${d.msg}`).join("; ");
+    else if (typeof detail !== "string") detail = JSON.stringify(detail);
     throw new Error(`${response.status}: ${detail}`);
   }
   return response.json();
@@ -30,6 +31,21 @@ function setImage(img, url) {
   if (!authRequired) { img.src = url; return; }
   fetch(url, { headers: headers() }).then((r) => r.ok ? r.blob() : null)
     .then((blob) => { if (blob) img.src = URL.createObjectURL(blob); });
+}
+
+// The full-size image in a new tab (through the key, as a blob, when the server needs one).
+function openImage(url) {
+  if (!authRequired) { window.open(url, "_blank", "noopener"); return; }
+  const tab = window.open("", "_blank");
+  fetch(url, { headers: headers() }).then((r) => r.ok ? r.blob() : Promise.reject(new Error(`${r.status}`)))
+    .then((blob) => { tab.location = URL.createObjectURL(blob); })
+    .catch((err) => { tab.close(); showError(err); });
+}
+
+function fullSizeLink(url, label) {
+  const link = el("a", { href: url, className: "full", textContent: label, title: "open the full image" });
+  link.addEventListener("click", (event) => { event.preventDefault(); event.stopPropagation(); openImage(url); });
+  return link;
 }
 
 function el(tag, props = {}, children = []) {
@@ -51,6 +67,7 @@ function card(hit) {
     img,
     el("figcaption", {}, [
       el("span", { className: "name", textContent: hit.name }),
+      fullSizeLink(hit.image_url, "⤢"),
       el("span", { className: "score", textContent: hit.score.toFixed(3) }),
     ]),
   ]);
@@ -58,6 +75,16 @@ function card(hit) {
   figure.dataset.name = hit.name;
   figure.addEventListener("click", () => showSimilar(hit, figure));
   return figure;
+}
+
+// A new search or upload replaces what is on show: the answer of an earlier Ask and its similar images.
+function showResults(title, hits) {
+  $("hint").hidden = true;
+  $("answer-section").hidden = true;
+  $("similar-section").hidden = true;
+  $("results-title").textContent = title;
+  render("results", hits);
+  $("results-section").hidden = false;
 }
 
 function render(gridId, hits) {
@@ -74,10 +101,7 @@ async function search(event) {
   const kinds = $("passages").checked ? "image,text" : "image";
   try {
     const data = await api(`/api/search?q=${encodeURIComponent(q)}&limit=12&kinds=${kinds}`);
-    $("results-title").textContent = `Results for “${q}”`;
-    render("results", data.hits);
-    $("results-section").hidden = false;
-    $("similar-section").hidden = true;
+    showResults(`Results for “${q}”`, data.hits);
   } catch (err) { showError(err); }
 }
 
@@ -89,10 +113,7 @@ async function searchByImage() {
   form.append("file", file);
   try {
     const data = await api("/api/search/image?limit=12", { method: "POST", body: form });
-    $("results-title").textContent = `Images like ${file.name}`;
-    render("results", data.hits);
-    $("results-section").hidden = false;
-    $("similar-section").hidden = true;
+    showResults(`Images like ${file.name}`, data.hits);
   } catch (err) { showError(err); }
   $("upload").value = "";
 }
@@ -114,6 +135,9 @@ async function ask() {
   const question = $("q").value.trim();
   if (!question) { $("q").focus(); return; }
   showError(null);
+  $("hint").hidden = true;
+  $("results-section").hidden = true;  // the answer and its sources take the place of earlier results
+  $("similar-section").hidden = true;
   $("answer").textContent = "Retrieving…";
   $("sources").replaceChildren();
   $("answer-section").hidden = false;
@@ -130,9 +154,11 @@ async function ask() {
       const li = el("li");
       li.dataset.type = item.type;
       if (item.type === "image") {
-        const img = el("img", { alt: item.caption || item.path });
+        const img = el("img", { alt: item.caption || item.path, title: "open the full image" });
         setImage(img, item.thumb_url + "?size=128");
-        li.append(img, `${item.path.split("/").pop()}${item.caption ? " — " + item.caption : ""}`);
+        const link = fullSizeLink(item.image_url, "");
+        link.append(img);
+        li.append(link, `${item.path.split("/").pop()}${item.caption ? " — " + item.caption : ""}`);
       } else {
         li.append(`${item.path.split("/").pop()} (${item.start}–${item.end}): `, el("q", { textContent: item.text }));
       }
@@ -148,6 +174,10 @@ async function connect() {
     authRequired = health.auth;
     $("key-row").hidden = !health.auth;
     $("status").textContent = `${health.points} items · model ${health.model || "none"}`;
+    if (!health.points) {
+      $("hint").textContent = "Nothing is indexed yet: run `mmretrieval index FOLDER` (photos, .txt and .md " +
+        "documents), then reload this page.";
+    }
     document.body.dataset.ready = "true";
   } catch (err) { $("status").textContent = "server unreachable"; showError(err); }
 }

@@ -1,0 +1,173 @@
+"""Points in a Qdrant collection that another tool made (LangChain, LlamaIndex, plain qdrant-client).
+
+An *attached* store writes mmretrieval's points into one dense vector of such a collection
+(``--vector NAME``; ``""`` is the unnamed vector, what LangChain and LlamaIndex make by default;
+LlamaIndex's hybrid mode names it ``text-dense``) and leaves every other point alone:
+
+- mmretrieval's points carry ``indexed_by: "mmretrieval"`` and the model that made them
+  (``mmretrieval_model``); reconciling, pruning and the model check read only points so marked;
+- each also carries what the other tools read back: LangChain's ``page_content`` + ``metadata``
+  (its ``QdrantVectorStore`` defaults) and LlamaIndex's ``_node_content`` (a serialised
+  ``ImageNode``/``TextNode``) + ``_node_type`` + ``doc_id``/``document_id``/``ref_doc_id``
+  (what ``llama_index.core.vector_stores.utils.node_to_metadata_dict`` writes);
+- reading, the other tools' points come back as ``kind: "text"`` with their text under ``text``.
+
+The collection itself (its vectors, settings, metadata) is never changed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+OWNER_KEY, OWNER = "indexed_by", "mmretrieval"
+RECORD_KEY = "mmretrieval_model"  # {"model", "dim", "fingerprint"} of the model that wrote the point
+LANGCHAIN_CONTENT, LANGCHAIN_METADATA = "page_content", "metadata"  # langchain_qdrant.QdrantVectorStore
+LLAMA_NODE_CONTENT, LLAMA_NODE_TYPE = "_node_content", "_node_type"  # llama_index node_to_metadata_dict
+LLAMA_DOC_IDS = ("document_id", "doc_id", "ref_doc_id")
+LLAMA_TEXT = "text"  # LlamaIndex's text_key for points without _node_content
+# what other tools' loaders name a point's source file (LangChain: source, LlamaIndex: file_path)
+SOURCE_KEYS = ("source", "file_path", "path")
+_FOR_OTHER_TOOLS = (OWNER_KEY, RECORD_KEY, LANGCHAIN_CONTENT, LANGCHAIN_METADATA, LLAMA_NODE_CONTENT,
+                    LLAMA_NODE_TYPE, *LLAMA_DOC_IDS)
+# mmretrieval bookkeeping a reader (or an LLM prompt built from metadata) has no use for
+_INTERNAL = ("hash", "size", "mtime", "passage", "start", "end", "text")
+
+
+class Attached:
+    """How mmretrieval's points sit in the foreign collection's dense vector ``vector``."""
+
+    def __init__(self, vector: str):
+        self.vector = vector
+
+    # ---- filters ------------------------------------------------------------------------------
+    @staticmethod
+    def own(kind: Optional[str] = None) -> dict:
+        """A dict filter (``store.build_filter``) for mmretrieval's own points (of ``kind``)."""
+        return {OWNER_KEY: OWNER, **({"kind": kind} if kind else {})}
+
+    @staticmethod
+    def kind_filter(kind: str):
+        """The Qdrant filter that selects ``kind`` in the shared vector: ``image`` is mmretrieval's
+        images, ``text`` everything else (the other tools' texts and mmretrieval's passages)."""
+        from qdrant_client import models
+
+        from .store import build_filter
+
+        images = build_filter(Attached.own("image"))
+        return images if kind == "image" else models.Filter(must_not=[images])
+
+    # ---- writing ------------------------------------------------------------------------------
+    @staticmethod
+    def payload(point_id: str, payload: dict, record: dict) -> dict:
+        """``payload`` (mmretrieval's keys, kept at the top level) plus the owner mark, the model
+        record, and LangChain's and LlamaIndex's keys, so their retrievers can show the point."""
+        kind = payload.get("kind", "image")
+        content = payload.get("text") or payload.get("caption") or payload.get("path", "")
+        metadata = {k: v for k, v in payload.items() if k not in _INTERNAL}
+        node_type = "ImageNode" if kind == "image" else "TextNode"
+        node = {"id_": point_id, "embedding": None, "metadata": metadata, "text": content,
+                "excluded_embed_metadata_keys": [], "excluded_llm_metadata_keys": [], "relationships": {},
+                "mimetype": "text/plain", "start_char_idx": payload.get("start"), "end_char_idx": payload.get("end"),
+                "class_name": node_type}
+        if kind == "image":
+            node.update(image_path=payload.get("path"), image_mimetype=None)
+        return {
+            **payload,
+            OWNER_KEY: OWNER, RECORD_KEY: record,
+            LANGCHAIN_CONTENT: content, LANGCHAIN_METADATA: metadata,
+            LLAMA_NODE_CONTENT: json.dumps(node, ensure_ascii=False), LLAMA_NODE_TYPE: node_type,
+            **{key: "None" for key in LLAMA_DOC_IDS},  # no parent document (as LlamaIndex writes it)
+        }
+
+    # ---- reading ------------------------------------------------------------------------------
+    def present(self, record):
+        """``record`` as mmretrieval reads points: vectors under ``image``/``text``, its own payload keys,
+        and a foreign point's payload with ``kind: "text"``, its ``text`` and (if recorded) ``path``."""
+        payload = dict(record.payload or {})
+        if payload.get(OWNER_KEY) == OWNER:  # mmretrieval's own keys only, as in its own collections
+            payload = {k: v for k, v in payload.items() if k not in _FOR_OTHER_TOOLS}
+        else:
+            payload = foreign_payload(payload)
+        kind = payload.get("kind", "text")
+        vector = record.vector if hasattr(record, "vector") else None
+        if vector is not None:
+            vector = vector.get(self.vector) if isinstance(vector, dict) else vector
+            vector = {kind: vector} if vector is not None else {}
+        return record.model_copy(update={"payload": payload, **({"vector": vector} if vector is not None else {})})
+
+
+def foreign_payload(payload: dict) -> dict:
+    """Another tool's payload, with ``kind: "text"``, ``text`` and ``path`` where it has them."""
+    text = foreign_text(payload)
+    metadata = payload.get(LANGCHAIN_METADATA)
+    metadata = metadata if isinstance(metadata, dict) else payload
+    source = next((metadata[k] for k in SOURCE_KEYS if isinstance(metadata.get(k), str)), None)
+    return {**payload, "kind": "text", "text": text or "", **({"path": source} if source else {})}
+
+
+def foreign_text(payload: dict) -> Optional[str]:
+    """The text another tool stored with a point: LangChain's ``page_content``, LlamaIndex's node
+    text (``_node_content``), or a plain ``text`` field; None if it has none."""
+    if isinstance(payload.get(LANGCHAIN_CONTENT), str):
+        return payload[LANGCHAIN_CONTENT]
+    node = payload.get(LLAMA_NODE_CONTENT)
+    if isinstance(node, str):
+        try:
+            node = json.loads(node)
+        except json.JSONDecodeError:
+            node = None
+        if isinstance(node, dict):
+            text = node.get("text")
+            if text is None and isinstance(node.get("text_resource"), dict):
+                text = node["text_resource"].get("text")
+            if isinstance(text, str):
+                return text
+    text = payload.get(LLAMA_TEXT)
+    return text if isinstance(text, str) else None
+
+
+def embedded_texts(payload: dict) -> list[str]:
+    """What another tool may have embedded for a point: its text and, for a LlamaIndex node, the text
+    with its metadata lines in front (``node.get_content(MetadataMode.EMBED)``, LlamaIndex's default)."""
+    text = foreign_text(payload)
+    if text is None:
+        return []
+    found = [text]
+    try:
+        node = json.loads(payload.get(LLAMA_NODE_CONTENT) or "null")
+    except json.JSONDecodeError:
+        node = None
+    if isinstance(node, dict) and isinstance(node.get("metadata"), dict):
+        skip = set(node.get("excluded_embed_metadata_keys") or ())
+        lines = (node.get("metadata_separator") or "\n").join(
+            (node.get("metadata_template") or "{key}: {value}").format(key=key, value=str(value))
+            for key, value in node["metadata"].items() if key not in skip).strip()
+        if lines:
+            found.append((node.get("text_template") or "{metadata_str}\n\n{content}").format(
+                content=text, metadata_str=lines).strip())
+    return found
+
+
+def check_vector(vectors_config: Any, name: str, dim: int, collection: str, location: str) -> None:
+    """Refuse unless the collection has a cosine dense vector ``name`` of ``dim`` dimensions."""
+    from qdrant_client import models
+
+    from .store_backends.base import ModelMismatchError
+
+    named = vectors_config if isinstance(vectors_config, dict) else {"": vectors_config}
+    if name not in named:
+        have = ", ".join(repr(n) for n in named) or "none"
+        raise ValueError(f"collection {collection!r} at {location} has no dense vector {name!r} (it has {have}); "
+                         "pass one of those as --vector (\"\" is the unnamed vector, LangChain's and LlamaIndex's "
+                         "default; LlamaIndex's hybrid mode names it 'text-dense')")
+    params = named[name]
+    if params.size != dim:
+        raise ModelMismatchError(
+            f"vector {name!r} of collection {collection!r} at {location} is {params.size}-d, but this model's "
+            f"vectors are {dim}-d: the collection was made with another text model. Use an mmretrieval model "
+            "built on the text model that made the collection (--model)")
+    if params.distance != models.Distance.COSINE:
+        raise ModelMismatchError(
+            f"vector {name!r} of collection {collection!r} at {location} compares by {params.distance.value}, "
+            "but mmretrieval's vectors are compared by cosine; attach to a collection made with cosine distance")

@@ -1,0 +1,52 @@
+"""The RAG route: one question, images and passages fused into a context bundle (+ an answer)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+
+from ..queries import check_query
+from ..rag.fusion import FUSION_METHODS
+from ..rag.generate import GenerationError, generate
+from ..rag.retrieve import retrieve
+from .state import ServerState
+from .views import urls
+
+
+class RagRequest(BaseModel):
+    question: str
+    limit: int = Field(8, ge=1, le=50)
+    max_images: int = Field(4, ge=0, le=20)
+    method: str = "rrf"
+    generate: bool = True
+
+
+def rag_routes(state: ServerState) -> APIRouter:
+    router = APIRouter()
+    generator = state.settings.generator
+
+    @router.post("/api/rag")
+    def rag(body: RagRequest):
+        if body.method not in FUSION_METHODS:
+            raise HTTPException(422, f"method must be one of {', '.join(FUSION_METHODS)}")
+        try:
+            question = check_query(body.question, "question")
+            vector = state.embed_queries(question)
+            with state.store_lock:
+                bundle = retrieve(state.index, question, limit=body.limit, max_images=body.max_images,
+                                  method=body.method, query_vector=vector)
+        except ValueError as err:
+            raise HTTPException(422, str(err)) from None
+        result = bundle.to_dict()
+        for entry in result["items"]:
+            if entry["type"] == "image":
+                entry.update(urls(entry["id"]))
+        result["answer"] = None
+        if body.generate and generator is not None:
+            try:
+                result["answer"] = generate(bundle, generator)
+            except GenerationError as err:
+                raise HTTPException(502, str(err)) from None
+        return result
+
+    return router

@@ -1,0 +1,50 @@
+"""Search routes: by text, by uploaded image, and similar-to-an-indexed-item."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, File, HTTPException, Query, UploadFile
+
+from ..images import ImageLoadError, load_image
+from ..queries import check_query
+from .state import ServerState
+from .views import hit_json
+
+
+def search_routes(state: ServerState) -> APIRouter:
+    router = APIRouter()
+    index = state.index
+    limit_q = Query(12, ge=1, le=state.settings.max_limit)
+
+    @router.get("/api/search")
+    def search_text(q: str = Query(...), limit: int = limit_q,
+                    kinds: str = Query("image", pattern="^(image|text)(,(image|text))?$")):
+        try:
+            q = check_query(q)
+        except ValueError as err:
+            raise HTTPException(422, str(err)) from None
+        vector = state.embed_queries(q)
+        with state.store_lock:
+            hits = index.search(vector=vector, limit=limit, kinds=tuple(kinds.split(",")))
+        return {"query": q, "hits": [hit_json(h) for h in hits]}
+
+    @router.post("/api/search/image")
+    def search_image(file: UploadFile = File(...), limit: int = limit_q):
+        data = file.file.read()
+        try:
+            image = load_image(data)
+        except ImageLoadError as err:
+            raise HTTPException(400, f"uploaded file {file.filename!r}: {err.reason}") from None
+        with state.image_lock:
+            vector = index.model.encode_image(image)
+        with state.store_lock:
+            hits = index.search(vector=vector, limit=limit)
+        return {"query": file.filename, "hits": [hit_json(h) for h in hits]}
+
+    @router.get("/api/similar/{point_id}")
+    def similar(point_id: str, limit: int = limit_q):
+        source = state.point(point_id)
+        with state.store_lock:
+            hits = index.similar(source.id, limit=limit)
+        return {"query": hit_json(source), "hits": [hit_json(h) for h in hits]}
+
+    return router
