@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from fastapi import HTTPException
 
+from .. import payload as P
 from .batching import QueryBatcher
 from .settings import ServerSettings
 
@@ -44,8 +45,8 @@ class ServerState:
     def image_file(self, point_id: str) -> str:
         """The file of an indexed image, by point id only: no request ever names a path."""
         hit = self.point(point_id)
-        path = hit.payload.get("path")
-        if hit.kind != "image" or not path:
+        path = hit.payload.get(P.PATH)
+        if hit.kind != P.KIND_IMAGE or not path:
             raise HTTPException(404, f"item {point_id!r} is not an image")
         if not os.path.isfile(path):
             raise HTTPException(410, f"the indexed file of {point_id!r} is gone from disk; re-run mmretrieval index")
