@@ -73,7 +73,12 @@ def test_attach_writes_images_and_leaves_other_points_alone(tiny_model, tmp_path
         images = index.search(image=paths[1], limit=3)
         assert images[0].path == str(paths[1]) and all(h.kind == "image" for h in images)
         assert index.similar(images[0].id, limit=2)[0].kind == "image"
-    assert snapshot_foreign(client) == before  # their points: same ids, payloads and vectors
+    after = snapshot_foreign(client)  # their points: same ids, payloads and vectors
+    assert after.keys() == before.keys() and all(after[i][0] == before[i][0] for i in before)
+    for i, (_, vectors) in before.items():  # qdrant-client 1.20's local mode re-normalises stored vectors: float32 noise
+        for name, vector in (vectors.items() if isinstance(vectors, dict) else [("", vectors)]):
+            kept = after[i][1][name] if name else after[i][1]
+            np.testing.assert_allclose(kept, vector, atol=1e-6)
     records, _ = client.scroll("docs", limit=100, with_vectors=True,
                                scroll_filter=models.Filter(must=[models.FieldCondition(
                                    key=OWNER_KEY, match=models.MatchValue(value=OWNER))]))
