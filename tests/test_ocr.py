@@ -145,3 +145,15 @@ def test_cli_and_api_show_the_matched_words(ocr_index, photos, capsys):
     words = [w.lower() for m in top["ocr_matches"] for w in m["words"]]
     assert set(words) == {"leave", "platform", "4"} and len(top["ocr_matches"][0]["box"]) == 4
     assert [e["list"] for e in top["explanation"]] == ["image", "ocr"]
+
+
+def test_edge_engine_records_ocr_and_fuses(photos, tmp_path, tiny_model):
+    pytest.importorskip("qdrant_edge")
+    with Index.open(path=tmp_path / "store", model=tiny_model, engine="edge") as index:
+        report = index.add_images([str(photos / "sign.jpg"), str(photos / "blank.jpg")], ocr=True, show_progress=False)
+        assert report.ocr_text == 1 and index.store.has_vector("ocr")
+        assert index.store.ocr_record()["engine"].startswith("rapidocr ")
+        hits = index.search(text="platform", limit=2)
+        assert {e["list"] for h in hits for e in h.explanation} <= {"image", "ocr"}
+    with Index.open(path=tmp_path / "store", model=tiny_model, engine="edge") as index:  # the record persists
+        assert index.store.ocr_record() is not None and index.count("image") == 2
