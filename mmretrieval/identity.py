@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from dataclasses import asdict, dataclass
 
 from typing import Optional
@@ -31,15 +32,34 @@ MIRRORED = "hflip"  # the key part of the mirrored view
 
 
 def weights_checksum(module: torch.nn.Module, skip: tuple[str, ...] = ()) -> str:
-    """A cheap fingerprint of a module's weights (shapes, sums and leading values of every tensor)."""
+    """A cheap fingerprint of a module's weights (shapes, sums and leading values of every tensor).
+
+    Memoised per module while its tensors stay the same objects, unmodified (storage and in-place
+    version counter): a frozen tower is summed once, not at every cache lookup.
+    """
+    state = sorted((name, t) for name, t in module.state_dict().items() if not name.startswith(skip))
+    signature = _signature(state, skip)
+    memo = _CHECKSUMS.get(module)
+    if signature is not None and memo is not None and memo[0] == signature:
+        return memo[1]
     digest = hashlib.sha1()
-    for name, tensor in sorted(module.state_dict().items()):
-        if name.startswith(skip):
-            continue
+    for name, tensor in state:
         flat = tensor.detach().float().flatten().cpu()
         digest.update(f"{name}{tuple(tensor.shape)}{float(flat.double().sum()):.6e}".encode())
         digest.update(flat[:64].numpy().tobytes())
+    if signature is not None:
+        _CHECKSUMS[module] = (signature, digest.hexdigest())
     return digest.hexdigest()
+
+
+_CHECKSUMS: "weakref.WeakKeyDictionary[torch.nn.Module, tuple]" = weakref.WeakKeyDictionary()
+
+
+def _signature(state, skip) -> Optional[tuple]:
+    """Which tensors, in which state; None where that cannot be told (inference tensors keep no version)."""
+    if any(t.is_inference() for _, t in state):
+        return None
+    return skip, tuple((name, t.data_ptr(), t._version, tuple(t.shape)) for name, t in state)
 
 
 def short_hash(*parts: str) -> str:

@@ -168,10 +168,15 @@ class MMRetrievalModel(nn.Module):
         if view is None and self.config.trunk.tta_flip:
             if grid:
                 raise ValueError("flip test-time augmentation averages pooled features only; it has no grid")
-            both = self.trunk(torch.cat([view_pixels(pixels, v) for v in VIEWS]))  # one trunk call for both views
-            return average_views(both[: len(pixels)], both[len(pixels):]), None
+            return average_views(*self.view_features(pixels)), None
         pixels = view_pixels(pixels, view or PLAIN)
         return self.trunk(pixels, return_grid=True) if grid else (self.trunk(pixels), None)
+
+    @torch.inference_mode()
+    def view_features(self, pixels: torch.Tensor, views: tuple[str, ...] = VIEWS) -> tuple[torch.Tensor, ...]:
+        """Pooled trunk features of each of ``views`` of a preprocessed batch, from one trunk call."""
+        pixels = pixels.to(self.device)
+        return self.trunk(torch.cat([view_pixels(pixels, v) for v in views])).split(len(pixels))
 
     def adapter_forward(self, pooled: torch.Tensor, grid: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Joint-space image vectors from trunk features (un-normalised in a centred space)."""

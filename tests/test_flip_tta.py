@@ -50,6 +50,22 @@ def test_cache_gives_what_the_model_computes(flip_model, caption_pairs_csv, tmp_
     assert torch.allclose(averaged.pooled[good], direct[0], atol=1e-5)
 
 
+def test_cache_decodes_each_image_once_for_both_views(flip_model, caption_pairs_csv, tmp_path, monkeypatch):
+    pairs = load_pairs(caption_pairs_csv)
+    decoded = []
+    preprocess = flip_model.preprocess
+    monkeypatch.setattr(flip_model, "preprocess", lambda item: (decoded.append(item), preprocess(item))[1])
+    averaged = image_features(flip_model, pairs.images, batch_size=4, root=tmp_path)
+    names = list(map(str, decoded))
+    assert len(names) == len(set(names)), "each image is decoded once, for both views"
+    assert {str(pairs.images[i]) for i in averaged.kept} <= set(names)
+    decoded.clear()
+    image_features(flip_model, pairs.images, root=tmp_path, flip=False)
+    image_features(flip_model, pairs.images, root=tmp_path, flip=True)
+    unreadable = {str(pairs.images[i]) for i in averaged.failed}  # tried again each time: the file may be fixed
+    assert set(map(str, decoded)) == unreadable, "both views of every readable image were cached by the first pass"
+
+
 def test_tta_flip_refuses_a_grid_adapter(tiny_model_config):
     config = dataclasses.replace(tiny_model_config, trunk=dataclasses.replace(tiny_model_config.trunk, tta_flip=True),
                                  adapter=dataclasses.replace(tiny_model_config.adapter, kind="attention"))

@@ -128,3 +128,25 @@ def test_identity_is_plain_json(tiny_model):
     assert set(described) == {"name", "text", "prompts", "trunk", "views", "space", "adapter", "digest"}
     assert described["adapter"] == tiny_model.identity().adapter  # what a collection records
 
+
+
+def test_weights_checksum_is_memoised_until_a_weight_changes(monkeypatch):
+    import mmretrieval.identity as identity
+
+    module = torch.nn.Linear(4, 3)
+    first = identity.weights_checksum(module)
+    hashed = []
+    sha1 = identity.hashlib.sha1
+    monkeypatch.setattr(identity.hashlib, "sha1", lambda *a: (hashed.append(1), sha1(*a))[1])
+    assert identity.weights_checksum(module) == first and hashed == [], "unchanged weights are not summed again"
+    with torch.no_grad():
+        module.weight.add_(1.0)  # in place: same storage, new version
+    changed = identity.weights_checksum(module)
+    assert changed != first and hashed
+    module.bias = torch.nn.Parameter(torch.zeros(3))  # a replaced tensor
+    assert identity.weights_checksum(module) != changed
+    frozen = torch.nn.Linear(4, 3)
+    with torch.inference_mode():  # inference tensors keep no version counter: summed every time, still right
+        frozen.register_buffer("table", torch.ones(2))
+    hashed.clear()
+    assert identity.weights_checksum(frozen) == identity.weights_checksum(frozen) and len(hashed) == 2

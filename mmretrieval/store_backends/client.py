@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Iterator, Optional
 
@@ -113,12 +114,18 @@ class ClientBackend:
         """Top ``limit`` by cosine on ``using``; ``prefetch`` = (name, small vector, candidates) reranks."""
         from qdrant_client import models
 
+        if self.is_local:
+            with one_blas_thread():
+                if prefetch is not None:
+                    return self._rerank_locally(vector, using, limit, flt, *prefetch)
+                return self._query_points(vector, using, limit, flt, None)
         coarse = None
         if prefetch is not None:
-            if self.is_local:
-                return self._rerank_locally(vector, using, limit, flt, *prefetch)
             name, small, candidates = prefetch
             coarse = models.Prefetch(query=small.tolist(), using=name, filter=flt, limit=candidates)
+        return self._query_points(vector, using, limit, flt, coarse)
+
+    def _query_points(self, vector, using, limit, flt, coarse) -> list:
         return self.client.query_points(
             self.collection, query=vector.tolist(), using=using, prefetch=coarse, query_filter=flt,
             limit=limit, with_payload=True,
@@ -147,6 +154,20 @@ class ClientBackend:
     def close(self) -> None:
         if not self._borrowed:
             self.client.close()
+
+
+@functools.lru_cache(maxsize=1)
+def _blas_threads():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def one_blas_thread():
+    """Local mode scores a query in numpy, a memory-bound matrix-vector product: on one BLAS thread, the
+    BLAS pool's idle workers do not spin against the text model's threads afterwards (that made each
+    query's text encode 2-3x slower; eval/bench_search.py)."""
+    return _blas_threads().limit(limits=1, user_api="blas")
 
 
 def _is_local(client) -> bool:

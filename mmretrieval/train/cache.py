@@ -44,7 +44,7 @@ from ..encoding import batches, pixel_batches
 from ..identity import text_identity, trunk_identity
 from ..images import ImageLoadError
 from ..paths import cache_dir
-from ..vision.views import MIRRORED, PLAIN, average_views
+from ..vision.views import MIRRORED, PLAIN, VIEWS, average_views
 
 SHARD_ROWS = 2048  # most rows per shard file
 FLUSH_SECONDS = 10.0  # finished batches are written at least this often: a killed run loses at most this much
@@ -75,16 +75,13 @@ def image_features(
     flip: Optional[bool] = None,
 ) -> ImageFeatures:
     """Cached trunk features of ``images`` (paths or bytes); see the module docstring."""
-    if flip is None and model.config.trunk.tta_flip:
-        if grid:
-            raise ValueError("flip test-time augmentation averages pooled features only; it has no grid")
-        plain, mirrored = (image_features(model, images, False, batch_size, num_workers, show_progress_bar, root,
-                                          flip=f) for f in (False, True))
-        return ImageFeatures(pooled=average_views(plain.pooled, mirrored.pooled), failed={**plain.failed, **mirrored.failed})
+    views = _views(model, flip)
+    if grid and len(views) > 1:
+        raise ValueError("flip test-time augmentation averages pooled features only; it has no grid")
     root = Path(root) if root is not None else cache_dir("features")
-    key = trunk_identity(model.trunk, mirrored=bool(flip))
-    pooled_store = ShardStore(root / "images" / key)
-    grid_store = ShardStore(root / "grids" / key) if grid else None
+    keys = [trunk_identity(model.trunk, mirrored=view == MIRRORED) for view in views]
+    pooled_stores = [ShardStore(root / "images" / key) for key in keys]
+    grid_store = ShardStore(root / "grids" / keys[0]) if grid else None
     failed: dict[int, str] = {}
     digests: list[Optional[bytes]] = []
     for i, image in enumerate(images):
@@ -93,19 +90,20 @@ def image_features(
         except ImageLoadError as err:
             failed[i] = err.reason
             digests.append(None)
-    stores = [s for s in (pooled_store, grid_store) if s is not None]
+    stores = pooled_stores + ([grid_store] if grid_store is not None else [])
     todo = [i for i, d in enumerate(digests) if d is not None and not all(d in s for s in stores)]
-    if todo:
-        _encode_images(model, images, digests, todo, pooled_store, grid_store, batch_size, num_workers,
-                       show_progress_bar, failed, bool(flip))
+    if todo:  # each image missing from any store is decoded once and run through every view
+        _encode_images(model, images, digests, todo, views, pooled_stores, grid_store, batch_size, num_workers,
+                       show_progress_bar, failed)
     good = [i for i in range(len(digests)) if i not in failed]
     out = ImageFeatures(pooled=torch.zeros(len(digests), model.trunk.output_dim), failed=failed)
     if good:
-        out.pooled[good] = pooled_store.read([digests[i] for i in good]).float()
+        rows = [store.read([digests[i] for i in good]).float() for store in pooled_stores]
+        out.pooled[good] = average_views(*rows) if len(rows) > 1 else rows[0]
         if grid_store is not None:
-            rows = grid_store.read([digests[i] for i in good])
-            out.grid = torch.zeros(len(digests), *rows.shape[1:], dtype=rows.dtype)
-            out.grid[good] = rows
+            grid_rows = grid_store.read([digests[i] for i in good])
+            out.grid = torch.zeros(len(digests), *grid_rows.shape[1:], dtype=grid_rows.dtype)
+            out.grid[good] = grid_rows
     return out
 
 
@@ -152,20 +150,32 @@ def _content_digest(image) -> bytes:
 
 
 # ---- encoding ----------------------------------------------------------------------------
-def _encode_images(model, images, digests, todo, pooled_store, grid_store, batch_size, num_workers, show, failed,
-                   flip):
+def _views(model, flip: Optional[bool]) -> tuple[str, ...]:
+    if flip is None:
+        return VIEWS if model.config.trunk.tta_flip else (PLAIN,)
+    return (MIRRORED,) if flip else (PLAIN,)
+
+
+def _encode_images(model, images, digests, todo, views, pooled_stores, grid_store, batch_size, num_workers, show,
+                   failed):
     show = show if show is not None else len(todo) > 4 * batch_size
-    view = MIRRORED if flip else PLAIN
-    stores = (pooled_store,) if grid_store is None else (pooled_store, grid_store)
-    with tqdm(total=len(todo), desc="mirrored image features" if flip else "image features", unit="img",
-              disable=not show) as bar, ShardWriter(*stores) as writer:
+    stores = (*pooled_stores, grid_store) if grid_store is not None else tuple(pooled_stores)
+    desc = "image features" if views == (PLAIN,) else f"image features ({' + '.join(views)})"
+    with tqdm(total=len(todo), desc=desc, unit="img", disable=not show) as bar, ShardWriter(*stores) as writer:
         for idx, pixels, errors in pixel_batches(model.preprocess, [images[i] for i in todo], batch_size, num_workers):
             failed.update({todo[j]: err.reason for j, err in errors.items()})
             if idx:
-                pooled, grid = model.trunk_features(pixels, view=view, grid=grid_store is not None)
-                rows = (pooled.float(),) if grid is None else (pooled.float(), grid.half())
+                rows = _view_rows(model, pixels, views, grid_store is not None)
                 writer.add([digests[todo[j]] for j in idx], *rows)
             bar.update(len(idx) + len(errors))
+
+
+def _view_rows(model, pixels, views, grid: bool) -> tuple[torch.Tensor, ...]:
+    """Pooled features per view (one trunk call for all views), then the grid if asked (single view only)."""
+    if grid:
+        pooled, grid_rows = model.trunk_features(pixels, view=views[0], grid=True)
+        return pooled.float(), grid_rows.half()
+    return tuple(part.float() for part in model.view_features(pixels, views))
 
 
 # ---- storage -----------------------------------------------------------------------------
