@@ -49,7 +49,7 @@ class OCRResult:
 class OCREngine:
     """RapidOCR on the CPU; ``read(image)`` takes a PIL image and never raises for a bad image."""
 
-    def __init__(self, threads: Optional[int] = None):
+    def __init__(self):
         try:
             from rapidocr import RapidOCR
             import onnxruntime  # noqa: F401  (rapidocr's default inference engine, not one of its requirements)
@@ -58,10 +58,7 @@ class OCREngine:
                                       f"{INSTALL_HINT}") from None
         from importlib import metadata
 
-        params = {"Global.log_level": "error", "Global.text_score": MIN_LINE_SCORE}
-        if threads:
-            params.update({"EngineConfig.onnxruntime.intra_op_num_threads": threads})
-        self._engine = RapidOCR(params=params)
+        self._engine = RapidOCR(params={"Global.log_level": "error", "Global.text_score": MIN_LINE_SCORE})
         self._lock = threading.Lock()  # one onnxruntime session set: calls from worker threads take turns
         self.name = f"rapidocr {metadata.version('rapidocr')}"
 
