@@ -4,6 +4,7 @@ Writers (``indexing``, ``ingest_text``) build payloads with :func:`image_payload
 :func:`passage_payload`; readers (``rag``, ``server``, ``cli``) read them by these names.
 
 image point:   kind="image", path, hash (SHA-256 of the file), size, mtime, width, height[, caption]
+               [, ocr_text, ocr_lines (indexed with --ocr: the text read, and each line's text, box, score)]
 passage point: kind="text",  path, hash (SHA-256 of the document text), size, mtime, passage (its
                order in the document), start, end (character offsets: source[start:end] == text), text
 """
@@ -24,6 +25,8 @@ TEXT = "text"
 PASSAGE = "passage"
 START = "start"
 END = "end"
+OCR_TEXT = "ocr_text"  # the lines read from the image, joined by newlines ("" when it shows no text)
+OCR_LINES = "ocr_lines"  # [{"text", "box": [[x, y] x 4], "score"}], see mmretrieval.ocr.OCRLine
 
 KIND_IMAGE = "image"  # the values of KIND
 KIND_TEXT = "text"
@@ -33,10 +36,15 @@ KEYWORD_FIELDS = (KIND, PATH)  # fields a Qdrant server indexes (filters and rec
 
 
 def image_payload(path: str, hash: str, size: int, mtime: float, width: int, height: int,
-                  caption: Optional[str] = None) -> dict:
+                  caption: Optional[str] = None, ocr_lines: Optional[list] = None) -> dict:
+    """``ocr_lines`` (:class:`mmretrieval.ocr.OCRLine` objects, ``[]`` for no text) when the image was read
+    by OCR; None leaves the OCR keys out (not read, or the read failed)."""
     payload = {KIND: KIND_IMAGE, PATH: path, HASH: hash, SIZE: size, WIDTH: width, HEIGHT: height, MTIME: mtime}
     if caption:
         payload[CAPTION] = caption
+    if ocr_lines is not None:
+        payload[OCR_TEXT] = "\n".join(line.text for line in ocr_lines)
+        payload[OCR_LINES] = [line.to_dict() for line in ocr_lines]
     return payload
 
 

@@ -4,7 +4,8 @@ Two engines run it (``engine=``, see :mod:`mmretrieval.store_backends`; their co
 :mod:`mmretrieval.store_backends.base`): qdrant-client (default;
 local mode or a server) and qdrant-edge (Rust, in-process, embedded only), with the same semantics.
 
-Schema: every point may hold the named vectors ``image`` and ``text`` (full dim, one joint space) and
+Schema: every point may hold the named vectors ``image`` and ``text`` (full dim, one joint space),
+``ocr`` (the text read in an image, embedded as a passage; collections made before it have none) and
 ``small`` (a Matryoshka prefix of whichever it has, for coarse prefetch); a point fills the ones it has.
 Payload field ``kind`` says what the point is ("image" or "text"). The collection's metadata records
 the model that made it, and vectors from another model are refused.
@@ -31,10 +32,11 @@ from .store_backends import DEFAULT_ENGINE, open_backend
 from .store_backends.base import ModelMismatchError, Point, StoreLockedError  # noqa: F401  (public here too)
 from .store_backends.client import LOCAL_MODE_COMFORT_LIMIT  # noqa: F401  (public name, kept here)
 
-IMAGE, TEXT, SMALL = "image", "text", "small"  # named vectors
-FULL_VECTORS = (IMAGE, TEXT)
+IMAGE, TEXT, OCR, SMALL = "image", "text", "ocr", "small"  # named vectors
+FULL_VECTORS = (IMAGE, TEXT, OCR)
 DEFAULT_COLLECTION = "mmretrieval"
 _META_KEY = "mmretrieval"
+_OCR_KEY = "mmretrieval_ocr"  # set by the first --ocr run: {"engine": "rapidocr 3.10.0"}
 _ID_NAMESPACE = uuid.UUID("6f1c1d3e-5b0a-4c4e-9a53-2f4a9d1e7c10")
 
 
@@ -170,7 +172,7 @@ class VectorStore:
         if self.attached is not None:
             return self._check_attached(wanted)
         if not self.exists():
-            sizes = {IMAGE: wanted.dim, TEXT: wanted.dim, SMALL: wanted.small_dim}
+            sizes = {IMAGE: wanted.dim, TEXT: wanted.dim, OCR: wanted.dim, SMALL: wanted.small_dim}
             self.backend.create(sizes, _META_KEY, asdict(wanted))
             self._info = wanted
             return wanted
@@ -210,6 +212,19 @@ class VectorStore:
                               "Use the model that wrote them (--model), or attach to another collection")
         self._info = wanted
         return wanted
+
+    def has_vector(self, name: str) -> bool:
+        """Whether the collection has the named vector ``name`` (``ocr`` came later than the others)."""
+        return self.exists() and self.attached is None and name in self.backend.vector_names()
+
+    def ocr_record(self) -> Optional[dict]:
+        """``{"engine": ...}`` once images were indexed here with OCR (``index --ocr``), else None."""
+        return self.backend.read_record(_OCR_KEY) if self.exists() and self.attached is None else None
+
+    def record_ocr(self, engine: str) -> None:
+        """Mark the collection as holding OCR vectors, read by ``engine`` (search then fuses them in)."""
+        if self.ocr_record() != {"engine": engine}:
+            self.backend.update_record(_OCR_KEY, {"engine": engine})
 
     def collection_names(self) -> list[str]:
         """Every collection in this store (whichever model made it), sorted."""
@@ -333,6 +348,8 @@ class VectorStore:
         if info is None:
             raise ValueError(f"collection {self.collection!r} at {self.location} does not exist; nothing to copy")
         target.ensure_collection(info.model, info.dim, info.small_dim, info.fingerprint)
+        if self.ocr_record():
+            target.record_ocr(self.ocr_record()["engine"])
         batch, copied = [], 0
         for record in self.scroll(with_vectors=True, batch_size=batch_size):
             batch.append(Point(str(record.id), record.vector, record.payload))
@@ -403,7 +420,7 @@ def _check_dims(points: Sequence[Point], info: CollectionInfo) -> None:
         for name, vec in p.vectors.items():
             want = info.small_dim if name == SMALL else info.dim
             if name not in (*FULL_VECTORS, SMALL):
-                raise ValueError(f"unknown vector name {name!r}; use {IMAGE!r}, {TEXT!r} or {SMALL!r}")
+                raise ValueError(f"unknown vector name {name!r}; use {IMAGE!r}, {TEXT!r}, {OCR!r} or {SMALL!r}")
             if len(vec) != want:
                 raise ModelMismatchError(f"vector {name!r} of point {p.id} is {len(vec)}-d; the collection wants {want}-d")
 

@@ -228,3 +228,22 @@ def test_ask_then_search_or_upload_shows_the_new_results(browser, tiny_model, as
             screenshot(browser, "ask-then-upload.png")
         finally:
             stop()
+
+
+def test_page_marks_the_words_ocr_read_that_match(browser, tmp_path, assets):
+    pytest.importorskip("rapidocr")
+    from mmretrieval import load_model
+    from test_ocr import render_sign
+
+    render_sign(tmp_path / "sign.jpg")
+    with Index.open(path=":memory:", model=load_model()) as index:
+        index.add_images([str(assets), str(tmp_path / "sign.jpg")], ocr=True, show_progress=False)
+        base, stop = live_server(index)
+        try:
+            cards = search(browser, base, "trains to Edinburgh leave from platform 4")
+            marks = wait_for(browser, "#results .card .ocr mark", count=5)
+            screenshot(browser, "ocr-words.png")
+            assert cards[0].get_attribute("data-name") == "sign.jpg"
+            assert {m.text.upper() for m in marks} == {"PLATFORM", "TRAINS", "EDINBURGH", "LEAVE", "4"}
+        finally:
+            stop()

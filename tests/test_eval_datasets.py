@@ -83,7 +83,7 @@ def test_vqa_csv_multi_answers_and_question_retrieval(tmp_path):
     data = vqa_csv.load(tmp_path / "qa.csv", tmp_path / "images", tmp_path / "space.txt")
     assert data.answer_space == ["table", "garbage bin", "pillow", "comforter"]
     assert data.answers == [[1], [2, 3], [0]] and data.question_images == [0, 1, 1]
-    assert tasks_for(data) == ("vqa", "question_retrieval")
+    assert tasks_for(data) == ("vqa", "question_retrieval", "ocr_retrieval")
     questions = data.question_retrieval()  # one query per distinct question, all its images positive
     assert questions.texts == ["what is it", "what is on the bed"] and questions.text_images == [[0, 1], [1]]
     (tmp_path / "small.txt").write_text("table\n")

@@ -78,3 +78,15 @@ def test_bad_arguments_are_refused():
         fuse({"image": IMAGES}, weights={"audio": 1.0})
     with pytest.raises(ValueError, match="k must be"):
         fuse({"image": IMAGES}, k=0)
+
+
+def test_floor_keeps_a_lists_statistics_but_drops_weak_hits():
+    ocr = [H("i3", 0.90), H("i1", 0.70), H("i2", 0.60)]
+    fused = fuse({"image": IMAGES, "ocr": ocr}, method="zscore", floors={"ocr": 0.8})
+    unfloored = fuse({"image": IMAGES, "ocr": ocr}, method="zscore")
+    by_id = {f.id: f for f in fused}
+    assert [e["list"] for e in by_id["i1"].explanation] == ["image"]  # below the floor: no OCR part
+    i3 = {f.id: f for f in unfloored}["i3"]
+    assert by_id["i3"].score == pytest.approx(i3.score)  # z still against all three OCR cosines
+    with pytest.raises(ValueError, match="floors for unknown lists"):
+        fuse({"image": IMAGES}, floors={"ocr": 0.5})

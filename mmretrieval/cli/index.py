@@ -21,6 +21,9 @@ def register(subparsers) -> None:
                         help="text documents: passage size in tokens of the text model (default: 200)")
     parser.add_argument("--passage-overlap", type=int, default=None,
                         help="text documents: tokens shared by neighbouring passages (default: 40)")
+    parser.add_argument("--ocr", action="store_true",
+                        help="read the text in each image (OCR, pip install \"mmretrieval[ocr]\") and make it searchable; "
+                             "images indexed before without it are read now")
     parser.add_argument("--batch-size", type=int, default=32, help="images per encoder batch (default: 32)")
     parser.add_argument("--workers", type=int, default=2, help="threads that read and decode images (default: 2)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -43,7 +46,8 @@ def run(args) -> int:
     with open_index(args) as index:
         if images:
             reports.append(index.add_images(images, captions=captions or None, batch_size=args.batch_size,
-                                            show_progress=not args.no_progress, num_workers=args.workers))
+                                            show_progress=not args.no_progress, num_workers=args.workers,
+                                            ocr=args.ocr))
             print(reports[-1].summary())
         if texts:  # text documents become passages (mmretrieval/ingest_text.py)
             reports.append(index.add_texts(texts, size=args.passage_tokens, overlap=args.passage_overlap,

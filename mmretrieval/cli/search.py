@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import re
 
+from .. import payload as P
+from ..ocr_words import matched_lines
 from ..queries import check_query
-from .format import hit_line
+from .format import hit_line, snippet
 from .store_args import add_store_arguments, open_index
 
 _FILTER = re.compile(r"^([\w.\[\]-]+?)\s*(>=|<=|>|<|=)\s*(.*)$")
@@ -39,19 +41,25 @@ def run(args) -> int:
         if args.image is not None:
             _print_hits(index.search(image=args.image, **search), args.json, label=None)
         for query in args.queries:
-            _print_hits(index.search(text=query, **search), args.json, label=query if len(args.queries) > 1 else None)
+            _print_hits(index.search(text=query, **search), args.json, label=query if len(args.queries) > 1 else None,
+                        query=query)
     return 0
 
 
-def _print_hits(hits, as_json: bool, label) -> None:
+def _print_hits(hits, as_json: bool, label, query=None) -> None:
     if label is not None and not as_json:
         print(f"{label}:")
     for rank, hit in enumerate(hits, 1):
+        matches = matched_lines(query, hit.payload) if query else []
         if as_json:
+            fused = {"explanation": hit.explanation} if hit.explanation is not None else {}
+            ocr = {"ocr_matches": matches} if P.OCR_TEXT in hit.payload else {}
             print(json.dumps({"rank": rank, "id": hit.id, "score": round(hit.score, 6), "kind": hit.kind,
-                              **({"query": label} if label is not None else {}), **hit.payload}))
+                              **({"query": label} if label is not None else {}), **hit.payload, **fused, **ocr}))
         else:
             print(f"{rank:3d}. {hit.score:.4f}  {hit_line(hit.kind, hit.payload)}")
+            if matches:
+                print(f"       text in image: {snippet(' / '.join(m['text'] for m in matches))}")
     if not hits and not as_json:
         print("no hits")
 

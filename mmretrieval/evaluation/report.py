@@ -18,10 +18,12 @@ HEADLINE = {
     "zeroshot_classification": ["top1", "top5", "mean_per_class_recall"],
     "vqa": ["acc@1", "acc@5", "prior/acc@1", "prior/acc@5", "image/acc@1", "composed/acc@1", "qa_text/acc@1"],
     "question_retrieval": ["text_to_image_R@1", "text_to_image_R@5", "text_to_image_R@10"],
+    "ocr_retrieval": [f"{way}/text_to_image_R@{k}" for way in ("image", "ocr", "fused_rrf", "fused_zscore")
+                      for k in (1, 5, 10)],
 }
 PER_LANGUAGE = ["text_to_image_R@1", "text_to_image_R@5", "image_to_text_R@1"]
 SWEEP_METRIC = {"retrieval": "text_to_image_R@5", "zeroshot_classification": "top1", "vqa": "acc@1",
-                "question_retrieval": "text_to_image_R@5"}
+                "question_retrieval": "text_to_image_R@5", "ocr_retrieval": "text_to_image_R@5"}
 
 
 def load_results(results_dir) -> list[dict]:
@@ -74,6 +76,10 @@ def markdown(results: list[dict], plots: list[Path]) -> str:
         info = ", ".join(f"{k}={v}" for k, v in r["dataset_info"].items() if k != "description")
         lines.append(f"| {r['model']} | {r['dataset']} | {r['task']} | {info} | {r['embed_dim']} | "
                      f"{r['wall_time_s']['encode']} | {r['wall_time_s']['total']} |")
+    lines += ["", "## Datasets", ""]
+    for dataset in sorted({r["dataset"] for r in results}):
+        info = next(r["dataset_info"] for r in results if r["dataset"] == dataset)
+        lines.append(f"- **{dataset}**: {info.get('description') or 'no description'}")
     total = sum(r["wall_time_s"]["total"] for r in results)
     lines += ["", f"Sum of run wall times: {total:.0f} s over {len(results)} runs (each counts the model and "
                   "dataset load it used, shared in a suite).", "", "## Models", ""]
@@ -89,7 +95,8 @@ def markdown(results: list[dict], plots: list[Path]) -> str:
 
 def _headline(task: str, runs: list[dict]) -> list[str]:
     metrics = list(HEADLINE.get(task, []))
-    languages = sorted({k.split("/")[0] for r in runs for k in r["metrics"] if "/" in k and "_R@" in k})
+    ways = {m.split("/")[0] for m in metrics if "/" in m}  # e.g. ocr_retrieval's image/ocr/fused: not languages
+    languages = sorted({k.split("/")[0] for r in runs for k in r["metrics"] if "/" in k and "_R@" in k} - ways)
     metrics += [f"{lang}/{m}" for lang in languages for m in PER_LANGUAGE]
     return metrics or sorted({k for r in runs for k in r["metrics"]})
 

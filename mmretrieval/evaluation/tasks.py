@@ -11,7 +11,7 @@ import numpy as np
 from .datasets import ClassificationData, RetrievalData, VQAData
 from . import features
 from .features import truncate
-from .metrics import retrieval, vqa, zeroshot_classification
+from .metrics import ocr_retrieval, retrieval, vqa, zeroshot_classification
 
 QA_TEXT_LIMIT = 20_000  # most "question + answer" texts to embed for the qa_text VQA method
 
@@ -21,6 +21,15 @@ def embed(task: str, model, data, text_task: str, batch_size: int = 64,
     options = {"batch_size": batch_size, "show_progress_bar": show_progress_bar}
     encode_images = functools.partial(features.encode_images, **options)
     encode_texts = functools.partial(features.encode_texts, **options)
+    if task == "ocr_retrieval":  # the text read in each image, embedded as a passage (as index --ocr does)
+        from .ocr_texts import ocr_texts
+
+        read = ocr_texts(data.images, show_progress_bar=show_progress_bar)
+        found = [text if text else " " for text in read]
+        return {"image": encode_images(model, data.images),
+                "text": encode_texts(model, data.question_retrieval().texts, text_task),
+                "ocr": encode_texts(model, found, "retrieval.passage"),
+                "has_text": np.asarray([bool(text) for text in read])}
     if task == "question_retrieval":
         data = data.question_retrieval()
     if task in ("retrieval", "question_retrieval"):
@@ -45,12 +54,18 @@ def embed(task: str, model, data, text_task: str, batch_size: int = 64,
 
 def score(task: str, emb: dict[str, np.ndarray], data, dim: int, model=None) -> dict:
     """Metrics with every embedding cut to its ``dim``-d Matryoshka prefix (``model``'s own, if it has one)."""
-    cut = {key: value if key == "qa_rows" else truncate(value, dim, model) for key, value in emb.items()}
+    cut = {key: value if key in ("qa_rows", "has_text") else truncate(value, dim, model) for key, value in emb.items()}
     if task == "retrieval":
         return retrieval.evaluate(cut["image"], cut["text"], data.text_images, languages=data.languages)
     if task == "question_retrieval":
         return retrieval.evaluate(cut["image"], cut["text"], data.question_retrieval().text_images,
                                   directions=("text_to_image",))
+    if task == "ocr_retrieval":
+        from ..indexing.ocr_search import ocr_floor
+
+        name = getattr(getattr(model, "config", None), "name", "")
+        return ocr_retrieval.evaluate(cut["image"], cut["text"], cut["ocr"], emb["has_text"],
+                                      data.question_retrieval().text_images, floor=ocr_floor(name))
     if task == "zeroshot_classification":
         classes = zeroshot_classification.class_embeddings(cut["prompt"], len(data.classnames))
         return zeroshot_classification.evaluate(cut["image"], classes, data.labels)

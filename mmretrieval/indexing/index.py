@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 from tqdm.auto import tqdm
 
 from ..images import MAX_IMAGE_PIXELS
-from ..store import (DEFAULT_COLLECTION, IMAGE, SMALL, TEXT, CollectionInfo, ModelMismatchError, Point, VectorStore,
+from ..store import (DEFAULT_COLLECTION, IMAGE, OCR, SMALL, TEXT, CollectionInfo, ModelMismatchError, Point, VectorStore,
                      build_filter, point_id)
 from .. import payload as P
 from ..identity import model_fingerprint
@@ -122,17 +122,22 @@ class Index:
         num_workers: int = 2,
         max_pixels: int = MAX_IMAGE_PIXELS,
         max_bytes: int = MAX_FILE_BYTES,
+        ocr: bool = False,
     ) -> IndexReport:
         """Bring the collection in line with the images under ``paths_or_globs``.
 
         New and changed files are encoded, files gone from disk are removed, unchanged files are
         skipped without being read. Bad files are skipped and listed (with reasons) in the report.
         ``captions`` maps paths to captions, stored in the payload and embedded as ``text`` vectors.
+        ``ocr`` reads the text in each image (``mmretrieval.ocr``): stored as ``ocr_text``/``ocr_lines`` and
+        embedded as a passage in the ``ocr`` vector; images indexed before without it are read now. Without
+        an OCR engine (or in a collection that cannot hold OCR vectors) the run goes on without OCR and says why.
         """
         scope = collect(paths_or_globs)
         info = self.collection_info()
         captions = {os.path.abspath(os.path.expanduser(k)): v for k, v in captions.items()} if captions else None
         report = IndexReport()
+        reader = self._ocr_reader(report) if ocr else None
 
         stored = stored_by_path(self.store, IMAGE, scope)
         report.removed += prune_missing(self.store, stored)
@@ -141,7 +146,7 @@ class Index:
 
         todo = []
         for path in scope.files:
-            keep = _unchanged_record(path, stored.get(path, ()), captions)
+            keep = _unchanged_record(path, stored.get(path, ()), captions, need_ocr=reader is not None)
             bad = _unchanged_record(path, remembered.get(path, ()), None)
             if keep is not None:
                 report.unchanged += 1
@@ -152,14 +157,15 @@ class Index:
                 todo.append(path)
         known = frozenset(  # same content and caption stored under an older mtime: no need to decode
             str(r.id) for path in todo for r in stored.get(path, ())
-            if captions is None or captions.get(path) == r.payload.get(P.CAPTION)
+            if (captions is None or captions.get(path) == r.payload.get(P.CAPTION))
+            and (reader is None or P.OCR_TEXT in r.payload)
         )
         load_lock = threading.Lock()
 
         def prep(path):  # the first file to read loads the model (once): with nothing to do, none is loaded
             with load_lock:
                 trunk = self.model.trunk
-            return prepare(path, trunk.preprocess, trunk.input_size, known, max_pixels, max_bytes)
+            return prepare(path, trunk.preprocess, trunk.input_size, known, max_pixels, max_bytes, ocr=reader)
 
         bar = tqdm(total=len(todo), desc="indexing", unit="img", disable=not show_progress)
         pending: list[Prepared] = []
@@ -194,6 +200,28 @@ class Index:
         return add_texts(self, paths_or_globs, size=size, overlap=overlap, batch_size=batch_size,
                          show_progress=show_progress, **options)
 
+    def _ocr_reader(self, report: IndexReport):
+        """The OCR engine's ``read`` for this run, or None (and a note in ``report`` saying why)."""
+        from ..ocr import OCRUnavailableError, load_engine
+
+        where = f"collection {self.store.collection!r}"
+        if self.store.attached is not None:
+            report.notes.append(f"--ocr skipped: {where} was made by another tool and holds one vector per point; "
+                                "index into a collection of mmretrieval's own for OCR")
+            return None
+        if not self.store.has_vector(OCR):
+            report.notes.append(f"--ocr skipped: {where} was made before OCR vectors existed; index into a new "
+                                f"collection (--collection NAME) or delete and re-index this one "
+                                f"(mmretrieval collections --delete {self.store.collection})")
+            return None
+        try:
+            engine = load_engine()
+        except OCRUnavailableError as err:
+            report.notes.append(f"--ocr skipped: {err}")
+            return None
+        self.store.record_ocr(engine.name)
+        return engine.read
+
     def _remember_bad(self, item: Prepared) -> None:
         """A vector-less point for a bad file, so later runs skip it unread until its size or mtime changes."""
         payload = {"kind": SKIPPED, "path": item.path, "size": item.size, "mtime": item.mtime, "reason": item.error}
@@ -210,9 +238,12 @@ class Index:
         texts = {i: captions[item.path] for i, item in enumerate(items) if captions and captions.get(item.path)}
         text_vectors = dict(zip(texts, model.encode_text(list(texts.values()), task="retrieval.passage"))) \
             if texts and not attached else {}
+        read = {i: item.ocr.text for i, item in enumerate(items) if item.ocr is not None and item.ocr.text}
+        ocr_vectors = dict(zip(read, model.encode_text(list(read.values()), task="retrieval.passage"))) if read else {}
         points = []
         for i, item in enumerate(items):
-            points.append(image_point(item, full[i], small[i], texts.get(i), text_vectors.get(i)))
+            points.append(image_point(item, full[i], small[i], texts.get(i), text_vectors.get(i), ocr_vectors.get(i)))
+            report.count_ocr(item.path, item.ocr)
         self.store.upsert(points)
         for item in items:
             if stored.get(item.path):
@@ -235,12 +266,16 @@ class Index:
         dim: Optional[int] = None,
         kinds: Sequence[str] = (IMAGE,),
         vector=None,
+        ocr: Optional[bool] = None,
     ) -> list[Hit]:
         """Best matches for a text query, an image (path, bytes or PIL) or a ready ``vector``.
 
         ``kinds`` picks the vectors searched: ``image`` (photos) and/or ``text`` (passages and captions).
         ``dim`` (the collection's small dim, 64 by default) prefetches on the Matryoshka prefix and
         reranks on the full vector. ``filter`` is a dict on payload fields (see ``store.build_filter``).
+        In a collection indexed with OCR, a text query's image ranking is fused with its ranking by the
+        text read in the images (``ocr_search``; hits then carry ``explanation``). ``ocr``: None fuses for
+        ``text=`` queries, True also for a ``vector=`` (give a text query's), False never.
         """
         if sum(x is not None for x in (text, image, vector)) != 1:
             raise ValueError("give exactly one of text=, image= or vector=")
@@ -249,7 +284,13 @@ class Index:
         if vector is None:
             vector = (self.model.encode_text(text, task="retrieval.query") if text is not None
                       else self.model.encode_image(image))
-        hits = self._query(vector, limit, filter, dim, kinds)
+        fuse_ocr = (text is not None if ocr is None else ocr) and IMAGE in kinds and self.store.ocr_record() is not None
+        if fuse_ocr:
+            from .ocr_search import fused_search
+
+            hits = fused_search(self, vector, limit, filter, dim, kinds)
+        else:
+            hits = self._query(vector, limit, filter, dim, kinds)
         warn_unknown_fields(filter, hits)
         return hits
 
@@ -315,12 +356,17 @@ def image_vectors(model, pixels: torch.Tensor, small_dim: int):
             model.matryoshka_prefix(vectors, small_dim).numpy())
 
 
-def image_point(item: Prepared, full, small, caption: Optional[str] = None, text_vector=None) -> Point:
-    """The point of one image file: id from path + content hash, its file facts (and caption) as payload."""
-    payload = P.image_payload(item.path, item.hash, item.size, item.mtime, item.width, item.height, caption=caption)
+def image_point(item: Prepared, full, small, caption: Optional[str] = None, text_vector=None,
+                ocr_vector=None) -> Point:
+    """The point of one image file: id from path + content hash, its file facts (caption, text read) as payload."""
+    read = item.ocr.lines if item.ocr is not None and item.ocr.error is None else None
+    payload = P.image_payload(item.path, item.hash, item.size, item.mtime, item.width, item.height, caption=caption,
+                              ocr_lines=read)
     named = {IMAGE: full, SMALL: small}
     if text_vector is not None:
         named[TEXT] = text_vector
+    if ocr_vector is not None:
+        named[OCR] = ocr_vector
     return Point(item.id, named, payload)
 
 
@@ -334,8 +380,9 @@ def _info_of(model) -> CollectionInfo:
     return CollectionInfo(model.config.name, model.embed_dim, small_dim_for(model.embed_dim), model_fingerprint(model))
 
 
-def _unchanged_record(path: str, records, captions):
-    """The stored record still valid for ``path`` by size, mtime and caption (no need to read it)."""
+def _unchanged_record(path: str, records, captions, need_ocr: bool = False):
+    """The stored record still valid for ``path`` by size, mtime and caption (and OCR read, if
+    ``need_ocr``): no need to read the file."""
     try:
         stat = os.stat(path)
     except OSError:
@@ -344,6 +391,6 @@ def _unchanged_record(path: str, records, captions):
         p = record.payload
         if p.get(P.SIZE) == stat.st_size and p.get(P.MTIME) == stat.st_mtime and (
             captions is None or captions.get(path) == p.get(P.CAPTION)
-        ):
+        ) and (not need_ocr or P.OCR_TEXT in p):
             return record
     return None

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from ..images import MAX_IMAGE_PIXELS, ImageLoadError, load_image_and_size
+from ..images import MAX_IMAGE_PIXELS, ImageLoadError, load_image, load_image_and_size
 from ..store import point_id
 
 MAX_FILE_BYTES = 256 * 2**20
@@ -26,6 +26,7 @@ class Prepared:
     height: int = 0
     pixels: object = None
     error: Optional[str] = None
+    ocr: object = None  # mmretrieval.ocr.OCRResult, when read with OCR
 
 
 def prepare(
@@ -35,11 +36,12 @@ def prepare(
     known_ids: frozenset = frozenset(),
     max_pixels: int = MAX_IMAGE_PIXELS,
     max_bytes: int = MAX_FILE_BYTES,
+    ocr: Optional[Callable] = None,
 ) -> Prepared:
     """Stat, read and hash ``path``; decode and preprocess it unless its id is in ``known_ids``.
 
     ``min_size`` (the trunk's input side) lets a large JPEG decode at a reduced scale; ``width`` and
-    ``height`` are always the full image's.
+    ``height`` are always the full image's. ``ocr`` (an OCR engine's ``read``) reads the full-size image's text.
     """
     try:
         stat = os.stat(path)
@@ -61,4 +63,6 @@ def prepare(
         item.error = err.reason
         return item
     item.pixels = preprocess(image)
+    if ocr is not None:  # OCR reads the full-size image, not the reduced decode the trunk needs
+        item.ocr = ocr(image if image.size == (item.width, item.height) else load_image(data, max_pixels=max_pixels))
     return item

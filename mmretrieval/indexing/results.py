@@ -10,12 +10,14 @@ from ..payload import KIND, KIND_IMAGE, PATH
 
 @dataclass
 class Hit:
-    """One search result: point id, cosine score, ``kind`` ("image" or "text") and its payload."""
+    """One search result: point id, score (a cosine; a fused score when OCR rankings were fused in, see
+    ``explanation``), ``kind`` ("image" or "text") and its payload."""
 
     id: str
     score: float
     kind: str
     payload: dict[str, Any]
+    explanation: Optional[list] = None  # fused hits (image + OCR rankings): each list's rank, cosine, contribution
 
     @property
     def path(self) -> Optional[str]:
@@ -37,6 +39,21 @@ class IndexReport:
     unchanged: int = 0
     removed: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    ocr_text: int = 0  # images OCR read text in
+    ocr_no_text: list[str] = field(default_factory=list)  # images OCR found no text in
+    ocr_failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): indexed without OCR
+    notes: list[str] = field(default_factory=list)  # what the run could not do, and why (e.g. no OCR engine)
+
+    def count_ocr(self, path: str, result) -> None:
+        """Count one image's OCR result (None: not read with OCR)."""
+        if result is None:
+            return
+        if result.error is not None:
+            self.ocr_failed.append((path, result.error))
+        elif result.lines:
+            self.ocr_text += 1
+        else:
+            self.ocr_no_text.append(path)
 
     def summary(self) -> str:
         lines = [
@@ -44,4 +61,8 @@ class IndexReport:
             f"removed {self.removed}, skipped {len(self.skipped)}"
         ]
         lines += [f"  skipped {path}: {reason}" for path, reason in self.skipped]
-        return "\n".join(lines)
+        if self.ocr_text or self.ocr_no_text or self.ocr_failed:
+            lines.append(f"OCR: text read in {self.ocr_text} images, no text found in {len(self.ocr_no_text)}, "
+                         f"failed on {len(self.ocr_failed)} (indexed by their pixels only; the next --ocr run retries)")
+            lines += [f"  OCR failed on {path}: {reason}" for path, reason in self.ocr_failed]
+        return "\n".join(lines + self.notes)

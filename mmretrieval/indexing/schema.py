@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import warnings
 
-IMAGE_FIELDS = ("kind", "path", "hash", "size", "mtime", "width", "height", "caption")
+IMAGE_FIELDS = ("kind", "path", "hash", "size", "mtime", "width", "height", "caption", "ocr_text")
 PASSAGE_FIELDS = ("kind", "path", "hash", "size", "mtime", "passage", "start", "end", "text")
 FIELDS = tuple(sorted(set(IMAGE_FIELDS + PASSAGE_FIELDS)))
 

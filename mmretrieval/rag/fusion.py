@@ -44,27 +44,34 @@ def fuse(
     weights: Optional[Mapping[str, float]] = None,
     k: int = RRF_K,
     limit: Optional[int] = None,
+    floors: Optional[Mapping[str, float]] = None,
 ) -> list[FusedHit]:
     """Fuse ``{list name: hits best first}`` into one list, best first.
 
     Hits need ``.id`` and ``.score`` (a cosine); the same id in several lists adds up its
-    contributions. ``weights`` scales each list (default 1). Ties keep the input order.
+    contributions. ``weights`` scales each list (default 1). ``floors`` gives a list a least cosine:
+    its hits below it still hold their rank and count in its mean and std, but add nothing.
+    Ties keep the input order.
     """
     if method not in FUSION_METHODS:
         raise ValueError(f"unknown fusion method {method!r}; choose one of {', '.join(FUSION_METHODS)}")
     if k < 1:
         raise ValueError(f"rrf k must be >= 1, got {k}")
     weights = dict(weights or {})
-    unknown = set(weights) - set(rankings)
+    floors = dict(floors or {})
+    unknown = (set(weights) | set(floors)) - set(rankings)
     if unknown:
-        raise ValueError(f"weights for unknown lists {sorted(unknown)}; lists are {sorted(rankings)}")
+        raise ValueError(f"weights or floors for unknown lists {sorted(unknown)}; lists are {sorted(rankings)}")
     totals: dict[Any, float] = {}
     first: dict[Any, Any] = {}
     explanations: dict[Any, list] = {}
     for name, hits in rankings.items():
         weight = float(weights.get(name, 1.0))
         normalised = _normalise([float(h.score) for h in hits], method, k)
+        floor = floors.get(name)
         for rank, (hit, value) in enumerate(zip(hits, normalised), start=1):
+            if floor is not None and hit.score < floor:
+                continue
             contribution = weight * value
             first.setdefault(hit.id, hit)
             totals[hit.id] = totals.get(hit.id, 0.0) + contribution

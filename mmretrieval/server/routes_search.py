@@ -24,8 +24,8 @@ def search_routes(state: ServerState) -> APIRouter:
             raise HTTPException(422, str(err)) from None
         vector = state.embed_queries(q)
         with state.store_lock:
-            hits = index.search(vector=vector, limit=limit, kinds=tuple(kinds.split(",")))
-        return {"query": q, "hits": [hit_json(h) for h in hits]}
+            hits = index.search(vector=vector, limit=limit, kinds=tuple(kinds.split(",")), ocr=True)
+        return {"query": q, "hits": [hit_json(h, q) for h in hits]}
 
     @router.post("/api/search/image")
     def search_image(file: UploadFile = File(...), limit: int = limit_q):

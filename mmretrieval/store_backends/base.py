@@ -9,7 +9,7 @@ Conventions every engine keeps:
 - filters arrive as qdrant-client ``Filter`` objects (made by ``store.build_filter``) or None;
 - results leave as qdrant-client ``Record`` (``retrieve``, ``scroll``) and ``ScoredPoint``
   (``query``) objects with string ids, whichever engine made them;
-- vectors arrive as float32 numpy arrays, named ``image``, ``text`` and ``small``;
+- vectors arrive as float32 numpy arrays, named ``image``, ``text``, ``ocr`` and ``small``;
 - ``slow_past`` is the point count past which the engine's search gets slow (None: no such limit).
 """
 
@@ -61,6 +61,12 @@ class Backend(Protocol):
 
     def read_record(self, key: str) -> Optional[dict]:
         """The JSON record stored under ``key`` at creation (the model that made the collection)."""
+
+    def update_record(self, key: str, record: dict) -> None:
+        """Store (or replace) the JSON record under ``key`` beside the creation record."""
+
+    def vector_names(self) -> list[str]:
+        """The named vectors the collection was created with."""
 
     def create(self, sizes: dict[str, int], key: str, record: dict) -> None:
         """A new collection with one cosine vector per name of ``sizes``, recording ``{key: record}``."""

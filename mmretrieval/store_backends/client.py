@@ -48,6 +48,13 @@ class ClientBackend:
     def read_record(self, key: str) -> Optional[dict]:
         return (self.client.get_collection(self.collection).config.metadata or {}).get(key)
 
+    def update_record(self, key: str, record: dict) -> None:
+        self.client.update_collection(self.collection, metadata={key: record})
+
+    def vector_names(self) -> list[str]:
+        config = self.vectors_config()
+        return list(config) if isinstance(config, dict) else [""]
+
     def create(self, sizes: dict[str, int], key: str, record: dict) -> None:
         from qdrant_client import models
 

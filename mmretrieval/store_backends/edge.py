@@ -20,6 +20,8 @@ import numpy as np
 
 from .base import StoreLockedError, folder_bytes
 
+_VECTORS_KEY = "vectors"  # collection.json: the named vectors the shard was made with
+
 
 class EdgeBackend:
     """One collection as a qdrant-edge shard under ``path`` (a folder, or ``":memory:"`` for a temp one)."""
@@ -64,8 +66,17 @@ class EdgeBackend:
         config = EdgeConfig(vectors={name: EdgeVectorParams(size=size, distance=Distance.Cosine)
                                      for name, size in sizes.items()})
         self.shard = EdgeShard.create(str(self._shard_dir), config)
+        self._write_records({key: record, _VECTORS_KEY: sorted(sizes)})
+
+    def update_record(self, key: str, record: dict) -> None:
+        self._write_records({**json.loads(self._record_file.read_text()), key: record})
+
+    def vector_names(self) -> list[str]:  # (shards made before the record listed them had these)
+        return json.loads(self._record_file.read_text()).get(_VECTORS_KEY, ["image", "small", "text"])
+
+    def _write_records(self, records: dict) -> None:
         partial = self._record_file.with_suffix(".tmp")
-        partial.write_text(json.dumps({key: record}, indent=1))
+        partial.write_text(json.dumps(records, indent=1))
         os.replace(partial, self._record_file)
 
     def drop(self) -> None:

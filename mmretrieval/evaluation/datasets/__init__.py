@@ -26,11 +26,12 @@ FORMATS = {  # format -> "module:function" in this package
     "image_folder": "image_folder:load",
     "vqa_csv": "vqa_csv:load",
     "easy_vqa": "easy_vqa:load",
+    "text_vqa_jsonl": "text_vqa:load",
 }
 TASKS = {  # what each kind of data can be evaluated on
     RetrievalData: ("retrieval",),
     ClassificationData: ("zeroshot_classification",),
-    VQAData: ("vqa", "question_retrieval"),
+    VQAData: ("vqa", "question_retrieval", "ocr_retrieval"),
 }
 Dataset = Union[RetrievalData, ClassificationData, VQAData]
 

@@ -71,10 +71,25 @@ function card(hit) {
       el("span", { className: "score", textContent: hit.score.toFixed(3) }),
     ]),
   ]);
+  if (hit.ocr_matches && hit.ocr_matches.length) figure.append(ocrWords(hit.ocr_matches));
   figure.dataset.id = hit.id;
   figure.dataset.name = hit.name;
   figure.addEventListener("click", () => showSimilar(hit, figure));
   return figure;
+}
+
+// The lines OCR read in an image that match the query, their matching words marked.
+function ocrWords(matches) {
+  const box = el("div", { className: "ocr", title: "text read in the image (OCR)" });
+  for (const line of matches) {
+    const words = new Set(line.words.map((w) => w.toLowerCase()));
+    const row = el("div");
+    for (const part of line.text.split(/(\w+)/)) {
+      row.append(words.has(part.toLowerCase()) ? el("mark", { textContent: part }) : document.createTextNode(part));
+    }
+    box.append(row);
+  }
+  return box;
 }
 
 // A new search or upload replaces what is on show: the answer of an earlier Ask and its similar images.
