@@ -218,3 +218,21 @@ def test_server_route_photo_filters(tiny_model, photos):
         assert found(near="40.75,-73.99,2") == ["newyork.jpg"]
         bad = api.get("/api/search", params={"q": "a photo", "near": "here"})
         assert bad.status_code == 422 and "LAT,LON,KM" in bad.text
+
+
+def test_ray_actor_and_writer_keep_the_exif(tiny_model, photos, tmp_path):
+    """ray-index's actor and writer (plain Python; no Ray needed) store the payload ``index`` does."""
+    from types import SimpleNamespace
+
+    from mmretrieval.distributed.ray_index import ImageEmbedder, _upsert
+
+    embedder = ImageEmbedder.__new__(ImageEmbedder)
+    embedder.model, embedder.small_dim = tiny_model, 16
+    batch = embedder({"path": np.array([str(photos / "sydney.jpg"), str(photos / "plain.jpg")])})
+    with Index(VectorStore(":memory:"), tiny_model) as ray_side, Index(VectorStore(":memory:"), tiny_model) as index:
+        ray_side.ensure_collection()
+        assert _upsert(SimpleNamespace(store=ray_side.store), batch) == 2
+        index.add_images([photos / "sydney.jpg", photos / "plain.jpg"], show_progress=False)
+        payloads = [{str(r.id): r.payload for r in i.store.scroll({"kind": "image"})} for i in (ray_side, index)]
+        assert payloads[0] == payloads[1]
+        assert any(p.get("camera") == "Canon EOS 5D" for p in payloads[0].values())
