@@ -58,3 +58,15 @@ def parse_near(value) -> tuple[float, float, float]:
     if not km > 0:
         raise ValueError(f"near {value!r}: the radius must be over 0 km; write {NEAR_FORMAT}")
     return lat, lon, km
+
+
+def images_only(spec: Optional[dict]):
+    """``spec`` applied to images only, text passages all kept (RAG: a date or place says which photos)."""
+    from qdrant_client import models
+
+    from .store import build_filter
+
+    if spec is None:
+        return None
+    text = models.FieldCondition(key=P.KIND, match=models.MatchValue(value=P.KIND_TEXT))
+    return models.Filter(should=[text, build_filter(spec)])

@@ -236,3 +236,19 @@ def test_ray_actor_and_writer_keep_the_exif(tiny_model, photos, tmp_path):
         payloads = [{str(r.id): r.payload for r in i.store.scroll({"kind": "image"})} for i in (ray_side, index)]
         assert payloads[0] == payloads[1]
         assert any(p.get("camera") == "Canon EOS 5D" for p in payloads[0].values())
+
+
+def test_rag_photo_filters_pick_the_images_and_keep_the_passages(tiny_model, photos, tmp_path, capsys):
+    model_dir = tiny_model.save(tmp_path / "model")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "trip.md").write_text("# Trip\n\nWe flew to Sydney in May and saw the harbour. " * 10)
+    store = ["--store", str(tmp_path / "q"), "--model", str(model_dir)]
+    assert main(["index", str(photos), str(docs), "--no-progress", *store]) == 0
+    capsys.readouterr()
+    assert main(["rag", "the trip", "--json", "--limit", "10", "--max-images", "10", "--after", "2024-01-01", *store]) == 0
+    items = json.loads(capsys.readouterr().out)["items"]
+    assert [i["path"].rsplit("/", 1)[1] for i in items if i["type"] == "image"] == ["sydney.jpg"]
+    assert any(i["type"] == "text" for i in items)
+    assert main(["rag", "the trip", "--near", "1,2", *store]) == 2
+    assert "write LAT,LON,KM" in capsys.readouterr().err
