@@ -59,9 +59,17 @@ def load_image_and_size(
     image: ImageInput, max_pixels: int = MAX_IMAGE_PIXELS, min_size: Optional[int] = None
 ) -> tuple[Image.Image, tuple[int, int]]:
     """``load_image`` and the upright ``(width, height)`` of the full-size image (before any draft)."""
+    return load_image_size_exif(image, max_pixels, min_size)[:2]
+
+
+def load_image_size_exif(
+    image: ImageInput, max_pixels: int = MAX_IMAGE_PIXELS, min_size: Optional[int] = None
+) -> tuple[Image.Image, tuple[int, int], Image.Exif]:
+    """``load_image_and_size`` and the file's EXIF (``Image.Exif``, read in the same open)."""
     if isinstance(image, Image.Image):
+        exif = image.getexif()
         upright = to_rgb(ImageOps.exif_transpose(image))
-        return upright, upright.size
+        return upright, upright.size, exif
     source, opener = _opener(image)
     try:
         with opener() as handle:
@@ -76,9 +84,10 @@ def load_image_and_size(
             if min_size and img.format == "JPEG":
                 side = DRAFT_MARGIN * min_size
                 img.draft(None, (side, side))  # keeps the mode; a no-op unless it can shrink by >= 2
-            swapped = img.getexif().get(0x0112) in _SWAPS_SIDES
+            exif = img.getexif()
+            swapped = exif.get(0x0112) in _SWAPS_SIDES
             img.load()
-            return to_rgb(ImageOps.exif_transpose(img)), ((height, width) if swapped else (width, height))
+            return to_rgb(ImageOps.exif_transpose(img)), ((height, width) if swapped else (width, height)), exif
     except ImageLoadError:
         raise
     except FileNotFoundError:

@@ -5,6 +5,9 @@ Writers (``indexing``, ``ingest_text``) build payloads with :func:`image_payload
 
 image point:   kind="image", path, hash (SHA-256 of the file), size, mtime, width, height[, caption]
                [, ocr_text, ocr_lines (indexed with --ocr: the text read, and each line's text, box, score)]
+               [, taken, camera_make, camera_model, camera, location, orientation (from EXIF, each only when
+               the photo has it: RFC 3339 date, strings, a geo point {"lat", "lon"}, the EXIF orientation 1-8)],
+               photo_meta (the version of that EXIF read; points without it get it on the next index run)
 passage point: kind="text",  path, hash (SHA-256 of the document text), size, mtime, passage (its
                order in the document), start, end (character offsets: source[start:end] == text), text
 """
@@ -27,25 +30,47 @@ START = "start"
 END = "end"
 OCR_TEXT = "ocr_text"  # the lines read from the image, joined by newlines ("" when it shows no text)
 OCR_LINES = "ocr_lines"  # [{"text", "box": [[x, y] x 4], "score"}], see mmretrieval.ocr.OCRLine
+TAKEN = "taken"  # RFC 3339: DateTimeOriginal (else DateTime), with OffsetTimeOriginal when present
+CAMERA_MAKE = "camera_make"
+CAMERA_MODEL = "camera_model"
+CAMERA = "camera"  # make and model in one string, e.g. "Canon EOS 5D"
+LOCATION = "location"  # {"lat": .., "lon": ..} decimal degrees (a Qdrant geo point)
+ORIENTATION = "orientation"  # the EXIF orientation tag (1-8)
+PHOTO_META = "photo_meta"  # version of the EXIF read behind the fields above (present even when a photo has none)
+PHOTO_META_VERSION = 1
+PHOTO_FIELDS = (TAKEN, CAMERA_MAKE, CAMERA_MODEL, CAMERA, LOCATION, ORIENTATION)
 
 KIND_IMAGE = "image"  # the values of KIND
 KIND_TEXT = "text"
 KINDS = (KIND_IMAGE, KIND_TEXT)
 
-KEYWORD_FIELDS = (KIND, PATH)  # fields a Qdrant server indexes (filters and reconciling read them)
+# the payload indexes a Qdrant server collection gets (filters and reconciling read these fields)
+KEYWORD_FIELDS = (KIND, PATH, CAMERA_MAKE, CAMERA_MODEL)
+TEXT_FIELDS = (CAMERA,)  # full-text (--camera matches words in it)
+DATETIME_FIELDS = (TAKEN,)
+GEO_FIELDS = (LOCATION,)
 
 
 def image_payload(path: str, hash: str, size: int, mtime: float, width: int, height: int,
-                  caption: Optional[str] = None, ocr_lines: Optional[list] = None) -> dict:
+                  caption: Optional[str] = None, ocr_lines: Optional[list] = None,
+                  photo: Optional[dict] = None) -> dict:
     """``ocr_lines`` (:class:`mmretrieval.ocr.OCRLine` objects, ``[]`` for no text) when the image was read
-    by OCR; None leaves the OCR keys out (not read, or the read failed)."""
+    by OCR; None leaves the OCR keys out (not read, or the read failed). ``photo``: the EXIF fields
+    (:func:`mmretrieval.photo_meta.photo_metadata`); None when EXIF was not read."""
     payload = {KIND: KIND_IMAGE, PATH: path, HASH: hash, SIZE: size, WIDTH: width, HEIGHT: height, MTIME: mtime}
+    if photo is not None:
+        payload.update(photo_payload(photo))
     if caption:
         payload[CAPTION] = caption
     if ocr_lines is not None:
         payload[OCR_TEXT] = "\n".join(line.text for line in ocr_lines)
         payload[OCR_LINES] = [line.to_dict() for line in ocr_lines]
     return payload
+
+
+def photo_payload(photo: dict) -> dict:
+    """The EXIF fields of one photo plus the version marker saying they were read."""
+    return {**{k: v for k, v in photo.items() if k in PHOTO_FIELDS}, PHOTO_META: PHOTO_META_VERSION}
 
 
 def passage_payload(path: str, hash: str, size: int, mtime: float, passage: int, start: int, end: int,

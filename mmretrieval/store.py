@@ -384,7 +384,10 @@ class VectorStore:
 
 def build_filter(spec):
     """A Qdrant Filter from a dict: ``{"field": value}`` matches a value, ``{"field": [a, b]}`` any of them,
-    ``{"field": {"gte": 1, "lt": 5}}`` a range. A Qdrant ``Filter`` (or None) passes through."""
+    ``{"field": {"gte": 1, "lt": 5}}`` a range (of dates when its bounds are RFC 3339 strings or datetimes:
+    ``{"taken": {"gte": "2024-01-01T00:00:00"}}``), ``{"field": {"text": "EOS"}}`` a full-text match and
+    ``{"location": {"lat": 48.85, "lon": 2.35, "km": 10}}`` a geo radius.
+    A Qdrant ``Filter`` (or None) passes through."""
     from qdrant_client import models
 
     if spec is None or isinstance(spec, models.Filter):
@@ -394,15 +397,33 @@ def build_filter(spec):
     conditions = []
     for key, value in spec.items():
         if isinstance(value, dict):
-            unknown = set(value) - {"gt", "gte", "lt", "lte"}
-            if unknown:
-                raise ValueError(f"filter on {key!r}: unknown range keys {sorted(unknown)}; use gt, gte, lt, lte")
-            conditions.append(models.FieldCondition(key=key, range=models.Range(**value)))
+            conditions.append(_dict_condition(key, value))
         elif isinstance(value, (list, tuple, set)):
             conditions.append(models.FieldCondition(key=key, match=models.MatchAny(any=list(value))))
         else:
             conditions.append(models.FieldCondition(key=key, match=models.MatchValue(value=value)))
     return models.Filter(must=conditions)
+
+
+def _dict_condition(key: str, value: dict):
+    """The condition of one ``{"field": {...}}`` entry: a number or date range, a text match or a geo radius."""
+    from datetime import date
+
+    from qdrant_client import models
+
+    if set(value) == {"text"}:
+        return models.FieldCondition(key=key, match=models.MatchText(text=str(value["text"])))
+    if set(value) == {"lat", "lon", "km"}:
+        center = models.GeoPoint(lat=float(value["lat"]), lon=float(value["lon"]))
+        radius = models.GeoRadius(center=center, radius=float(value["km"]) * 1000)  # (in metres)
+        return models.FieldCondition(key=key, geo_radius=radius)
+    unknown = set(value) - {"gt", "gte", "lt", "lte"}
+    if unknown:
+        raise ValueError(f"filter on {key!r}: unknown range keys {sorted(unknown)}; use gt, gte, lt, lte (a range), "
+                         "text (a full-text match) or lat, lon, km (a geo radius)")
+    if any(isinstance(bound, (str, date)) for bound in value.values()):
+        return models.FieldCondition(key=key, range=models.DatetimeRange(**value))
+    return models.FieldCondition(key=key, range=models.Range(**value))
 
 
 def _check_same_model(have: CollectionInfo, wanted: CollectionInfo, where: str, advice: str) -> None:

@@ -7,6 +7,7 @@ import re
 
 from .. import payload as P
 from ..ocr_words import matched_lines
+from ..photo_filters import DATE_FORMAT, NEAR_FORMAT, photo_filter
 from ..queries import check_query
 from .format import hit_line, snippet
 from .store_args import add_store_arguments, open_index
@@ -23,6 +24,7 @@ def register(subparsers) -> None:
     parser.add_argument("--limit", type=int, default=10, help="number of hits (default: 10)")
     parser.add_argument("--filter", action="append", default=[], metavar="FIELD=VALUE",
                         help="payload filter, repeatable (all must hold): width>=800, path=/a/b.jpg, caption=...")
+    add_photo_filter_arguments(parser)
     parser.add_argument("--kinds", default="image", help="vectors to search: image, text or image,text (default: image)")
     parser.add_argument("--dim", type=int, default=None,
                         help="coarse-to-fine: prefetch on this Matryoshka dim (the collection's small dim, e.g. 64), rerank on full")
@@ -36,7 +38,7 @@ def run(args) -> int:
         raise ValueError("give text queries or --image PATH (one of them)")
     args.queries = [check_query(q) for q in args.queries]  # empty or over-long: refused, as by the API
     with open_index(args, must_exist=True) as index:
-        search = dict(limit=args.limit, filter=parse_filters(args.filter), dim=args.dim,
+        search = dict(limit=args.limit, filter=filters_of(args), dim=args.dim,
                       kinds=tuple(k.strip() for k in args.kinds.split(",")))
         if args.image is not None:
             _print_hits(index.search(image=args.image, **search), args.json, label=None)
@@ -62,6 +64,21 @@ def _print_hits(hits, as_json: bool, label, query=None) -> None:
                 print(f"       text in image: {snippet(' / '.join(m['text'] for m in matches))}")
     if not hits and not as_json:
         print("no hits")
+
+
+def add_photo_filter_arguments(parser) -> None:
+    group = parser.add_argument_group("photo filters (from EXIF; photos without the field do not match)")
+    group.add_argument("--after", default=None, metavar="DATE", help=f"taken on or after DATE ({DATE_FORMAT})")
+    group.add_argument("--before", default=None, metavar="DATE", help="taken before DATE (same format)")
+    group.add_argument("--camera", default=None, metavar="TEXT",
+                       help="camera make/model has these words (any case), e.g. \"EOS 5D\"")
+    group.add_argument("--near", default=None, metavar="LAT,LON,KM", help=f"taken within KM of a place ({NEAR_FORMAT}; "
+                       "a negative latitude needs the = form: --near=-33.86,151.21,10)")
+
+
+def filters_of(args) -> dict | None:
+    """The filter dict of ``--filter`` and the photo filters (``--after``, ``--before``, ``--camera``, ``--near``)."""
+    return photo_filter(args.after, args.before, args.camera, args.near, base=parse_filters(args.filter))
 
 
 def parse_filters(items) -> dict | None:

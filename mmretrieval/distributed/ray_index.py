@@ -6,11 +6,12 @@
 indexer's own ``prepare`` and vectors, so ids (path + content hash), vectors and payloads are those
 ``mmretrieval index`` writes. Re-running writes the same points again (idempotent). With ``parquet=``, the
 rows are also written to ``<parquet>/part-0.parquet`` (``id, path, hash, size, width, height, mtime, error,
-image, small``) as they stream back, with or without a Qdrant target. Paths must be readable by every worker (shared storage) on a real cluster.
+photo (the EXIF fields as JSON), image, small``) as they stream back, with or without a Qdrant target. Paths must be readable by every worker (shared storage) on a real cluster.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,7 +55,8 @@ class ImageEmbedder:
             full[good], small[good] = image_vectors(self.model, torch.stack([items[i].pixels for i in good]),
                                                     self.small_dim)
         out = {name: np.array([getattr(item, name) for item in items]) for name in COLUMNS}
-        out.update(image=full, small=small, error=np.array([item.error or "" for item in items]))
+        out.update(image=full, small=small, error=np.array([item.error or "" for item in items]),
+                   photo=np.array([json.dumps(item.photo or {}) for item in items]))
         return out
 
 
@@ -117,7 +119,7 @@ def _write_parquet(sink, folder: Path, batch: dict):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    columns = {name: pa.array(batch[name].tolist()) for name in (*COLUMNS, "error")}
+    columns = {name: pa.array(batch[name].tolist()) for name in (*COLUMNS, "error", "photo")}
     for name in ("image", "small"):
         vectors = np.ascontiguousarray(batch[name], dtype=np.float32)
         columns[name] = pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), vectors.shape[1])
@@ -139,7 +141,7 @@ def _upsert(writer, batch: dict) -> int:
             continue
         item = Prepared(path=str(batch["path"][i]), size=int(batch["size"][i]), mtime=float(batch["mtime"][i]),
                         hash=str(batch["hash"][i]), id=str(batch["id"][i]), width=int(batch["width"][i]),
-                        height=int(batch["height"][i]))
+                        height=int(batch["height"][i]), photo=json.loads(str(batch["photo"][i])))
         points.append(image_point(item, np.asarray(batch["image"][i]), np.asarray(batch["small"][i])))
     writer.store.upsert(points)
     return len(points)

@@ -127,7 +127,9 @@ class Index:
         """Bring the collection in line with the images under ``paths_or_globs``.
 
         New and changed files are encoded, files gone from disk are removed, unchanged files are
-        skipped without being read. Bad files are skipped and listed (with reasons) in the report.
+        skipped without being read. Each photo's EXIF (date taken, camera, GPS place, orientation) goes into its
+        payload; images indexed before that was read get it now by a payload-only update (no re-encoding).
+        Bad files are skipped and listed (with reasons) in the report.
         ``captions`` maps paths to captions, stored in the payload and embedded as ``text`` vectors.
         ``ocr`` reads the text in each image (``mmretrieval.ocr``): stored as ``ocr_text``/``ocr_lines`` and
         embedded as a passage in the ``ocr`` vector; images indexed before without it are read now. Without
@@ -146,7 +148,7 @@ class Index:
 
         todo = []
         for path in scope.files:
-            keep = _unchanged_record(path, stored.get(path, ()), captions, need_ocr=reader is not None)
+            keep = _unchanged_record(path, stored.get(path, ()), captions, need_ocr=reader is not None, need_photo=True)
             bad = _unchanged_record(path, remembered.get(path, ()), None)
             if keep is not None:
                 report.unchanged += 1
@@ -175,8 +177,9 @@ class Index:
                 report.skipped.append((item.path, item.error))
                 self._remember_bad(item)
                 self._replace(item.path, None, stored)
-            elif item.pixels is None:  # same content already stored (only touched): refresh mtime
-                self.store.set_payload(item.id, {P.MTIME: item.mtime, P.SIZE: item.size})
+            elif item.pixels is None:  # same content already stored (touched, or from before EXIF was read):
+                self.store.set_payload(item.id, {P.MTIME: item.mtime, P.SIZE: item.size,  # a payload-only update
+                                                 **P.photo_payload(item.photo or {})})
                 self._replace(item.path, item.id, stored)
                 report.unchanged += 1
             else:
@@ -361,7 +364,7 @@ def image_point(item: Prepared, full, small, caption: Optional[str] = None, text
     """The point of one image file: id from path + content hash, its file facts (caption, text read) as payload."""
     read = item.ocr.lines if item.ocr is not None and item.ocr.error is None else None
     payload = P.image_payload(item.path, item.hash, item.size, item.mtime, item.width, item.height, caption=caption,
-                              ocr_lines=read)
+                              ocr_lines=read, photo=item.photo)
     named = {IMAGE: full, SMALL: small}
     if text_vector is not None:
         named[TEXT] = text_vector
@@ -380,9 +383,9 @@ def _info_of(model) -> CollectionInfo:
     return CollectionInfo(model.config.name, model.embed_dim, small_dim_for(model.embed_dim), model_fingerprint(model))
 
 
-def _unchanged_record(path: str, records, captions, need_ocr: bool = False):
+def _unchanged_record(path: str, records, captions, need_ocr: bool = False, need_photo: bool = False):
     """The stored record still valid for ``path`` by size, mtime and caption (and OCR read, if
-    ``need_ocr``): no need to read the file."""
+    ``need_ocr``; EXIF read by this version, if ``need_photo``): no need to read the file."""
     try:
         stat = os.stat(path)
     except OSError:
@@ -391,6 +394,6 @@ def _unchanged_record(path: str, records, captions, need_ocr: bool = False):
         p = record.payload
         if p.get(P.SIZE) == stat.st_size and p.get(P.MTIME) == stat.st_mtime and (
             captions is None or captions.get(path) == p.get(P.CAPTION)
-        ) and (not need_ocr or P.OCR_TEXT in p):
+        ) and (not need_ocr or P.OCR_TEXT in p) and (not need_photo or p.get(P.PHOTO_META) == P.PHOTO_META_VERSION):
             return record
     return None

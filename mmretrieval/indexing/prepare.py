@@ -7,7 +7,8 @@ import os
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from ..images import MAX_IMAGE_PIXELS, ImageLoadError, load_image, load_image_and_size
+from ..images import MAX_IMAGE_PIXELS, ImageLoadError, load_image, load_image_size_exif
+from ..photo_meta import photo_metadata, read_photo_metadata
 from ..store import point_id
 
 MAX_FILE_BYTES = 256 * 2**20
@@ -27,6 +28,7 @@ class Prepared:
     pixels: object = None
     error: Optional[str] = None
     ocr: object = None  # mmretrieval.ocr.OCRResult, when read with OCR
+    photo: Optional[dict] = None  # the EXIF fields (mmretrieval.photo_meta), when read
 
 
 def prepare(
@@ -38,7 +40,7 @@ def prepare(
     max_bytes: int = MAX_FILE_BYTES,
     ocr: Optional[Callable] = None,
 ) -> Prepared:
-    """Stat, read and hash ``path``; decode and preprocess it unless its id is in ``known_ids``.
+    """Stat, read and hash ``path``; decode and preprocess it unless its id is in ``known_ids``; read its EXIF.
 
     ``min_size`` (the trunk's input side) lets a large JPEG decode at a reduced scale; ``width`` and
     ``height`` are always the full image's. ``ocr`` (an OCR engine's ``read``) reads the full-size image's text.
@@ -55,13 +57,15 @@ def prepare(
         return Prepared(path, 0, 0.0, error=f"cannot read the file ({err.strerror or err})")
     item.hash = hashlib.sha256(data).hexdigest()
     item.id = point_id(path, item.hash)
-    if item.id in known_ids:
+    if item.id in known_ids:  # stored already: only its EXIF is read (from the header; no decode)
+        item.photo = read_photo_metadata(data)
         return item
     try:
-        image, (item.width, item.height) = load_image_and_size(data, max_pixels=max_pixels, min_size=min_size)
+        image, (item.width, item.height), exif = load_image_size_exif(data, max_pixels=max_pixels, min_size=min_size)
     except ImageLoadError as err:
         item.error = err.reason
         return item
+    item.photo = photo_metadata(exif)
     item.pixels = preprocess(image)
     if ocr is not None:  # OCR reads the full-size image, not the reduced decode the trunk needs
         item.ocr = ocr(image if image.size == (item.width, item.height) else load_image(data, max_pixels=max_pixels))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 from fastapi import APIRouter, File, HTTPException, Query, UploadFile
 
 from ..images import ImageLoadError, load_image
+from ..photo_filters import photo_filter
 from ..queries import check_query
 from .state import ServerState
 from .views import hit_json
@@ -17,14 +20,17 @@ def search_routes(state: ServerState) -> APIRouter:
 
     @router.get("/api/search")
     def search_text(q: str = Query(...), limit: int = limit_q,
-                    kinds: str = Query("image", pattern="^(image|text)(,(image|text))?$")):
+                    kinds: str = Query("image", pattern="^(image|text)(,(image|text))?$"),
+                    after: Optional[str] = None, before: Optional[str] = None, camera: Optional[str] = None,
+                    near: Optional[str] = None):
         try:
             q = check_query(q)
+            flt = photo_filter(after, before, camera, near)
         except ValueError as err:
             raise HTTPException(422, str(err)) from None
         vector = state.embed_queries(q)
         with state.store_lock:
-            hits = index.search(vector=vector, limit=limit, kinds=tuple(kinds.split(",")), ocr=True)
+            hits = index.search(vector=vector, limit=limit, kinds=tuple(kinds.split(",")), ocr=True, filter=flt)
         return {"query": q, "hits": [hit_json(h, q) for h in hits]}
 
     @router.post("/api/search/image")

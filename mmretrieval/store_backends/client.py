@@ -8,7 +8,7 @@ from typing import Iterator, Optional
 
 import numpy as np
 
-from ..payload import KEYWORD_FIELDS
+from ..payload import DATETIME_FIELDS, GEO_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS
 from .base import StoreLockedError, folder_bytes
 
 # qdrant-client's local mode is exact brute force in Python: fine up to about this many points.
@@ -61,8 +61,11 @@ class ClientBackend:
         params = {name: models.VectorParams(size=size, distance=models.Distance.COSINE) for name, size in sizes.items()}
         self.client.create_collection(self.collection, vectors_config=params, metadata={key: record})
         if not self.is_local:  # embedded mode has no payload indexes (and warns if asked)
-            for name in KEYWORD_FIELDS:
-                self.client.create_payload_index(self.collection, name, models.PayloadSchemaType.KEYWORD)
+            kinds = [(KEYWORD_FIELDS, models.PayloadSchemaType.KEYWORD), (TEXT_FIELDS, models.PayloadSchemaType.TEXT),
+                     (DATETIME_FIELDS, models.PayloadSchemaType.DATETIME), (GEO_FIELDS, models.PayloadSchemaType.GEO)]
+            for names, schema in kinds:
+                for name in names:
+                    self.client.create_payload_index(self.collection, name, schema)
 
     def drop(self) -> None:
         self.client.delete_collection(self.collection)

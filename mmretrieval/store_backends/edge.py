@@ -194,11 +194,26 @@ def _condition(cond):
             return edge.FieldCondition(key=cond.key, match=edge.MatchValue(cond.match.value))
         if isinstance(cond.match, models.MatchAny):
             return edge.FieldCondition(key=cond.key, match=edge.MatchAny(list(cond.match.any)))
+        if isinstance(cond.match, models.MatchText):
+            return edge.FieldCondition(key=cond.key, match=edge.MatchText(cond.match.text))
         if isinstance(cond.range, models.Range) and cond.match is None:
             r = cond.range
             return edge.FieldCondition(key=cond.key, range=edge.RangeFloat(gte=r.gte, gt=r.gt, lte=r.lte, lt=r.lt))
+        if isinstance(cond.range, models.DatetimeRange) and cond.match is None:
+            r = cond.range
+            return edge.FieldCondition(key=cond.key, range=edge.RangeDateTime(
+                gte=_rfc3339(r.gte), gt=_rfc3339(r.gt), lte=_rfc3339(r.lte), lt=_rfc3339(r.lt)))
+        if cond.geo_radius is not None:
+            center = cond.geo_radius.center
+            return edge.FieldCondition(key=cond.key, geo_radius=edge.GeoRadius(
+                edge.GeoPoint(lon=center.lon, lat=center.lat), cond.geo_radius.radius))
     raise ValueError(f"engine 'edge' does not translate the filter condition {cond!r}; use a dict filter "
-                     "(value, list of values, or a gt/gte/lt/lte range per payload field)")
+                     "(value, list of values, a gt/gte/lt/lte range, text, or lat/lon/km per payload field)")
+
+
+def _rfc3339(bound):
+    """A DatetimeRange bound (datetime, date or string) as the RFC 3339 string qdrant-edge parses."""
+    return bound.isoformat() if hasattr(bound, "isoformat") else bound
 
 
 def _record(r):
