@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 from typing import Any, Optional
 
+from . import payload as P
+
 OWNER_KEY, OWNER = "indexed_by", "mmretrieval"
 RECORD_KEY = "mmretrieval_model"  # {"model", "dim", "fingerprint"} of the model that wrote the point
 LANGCHAIN_CONTENT, LANGCHAIN_METADATA = "page_content", "metadata"  # langchain_qdrant.QdrantVectorStore
@@ -31,7 +33,7 @@ SOURCE_KEYS = ("source", "file_path", "path")
 _FOR_OTHER_TOOLS = (OWNER_KEY, RECORD_KEY, LANGCHAIN_CONTENT, LANGCHAIN_METADATA, LLAMA_NODE_CONTENT,
                     LLAMA_NODE_TYPE, *LLAMA_DOC_IDS)
 # mmretrieval bookkeeping a reader (or an LLM prompt built from metadata) has no use for
-_INTERNAL = ("hash", "size", "mtime", "passage", "start", "end", "text")
+_INTERNAL = (P.HASH, P.SIZE, P.MTIME, P.PASSAGE, P.START, P.END, P.TEXT)
 
 
 class Attached:
@@ -44,7 +46,7 @@ class Attached:
     @staticmethod
     def own(kind: Optional[str] = None) -> dict:
         """A dict filter (``store.build_filter``) for mmretrieval's own points (of ``kind``)."""
-        return {OWNER_KEY: OWNER, **({"kind": kind} if kind else {})}
+        return {OWNER_KEY: OWNER, **({P.KIND: kind} if kind else {})}
 
     @staticmethod
     def kind_filter(kind: str):
@@ -54,24 +56,24 @@ class Attached:
 
         from .store import build_filter
 
-        images = build_filter(Attached.own("image"))
-        return images if kind == "image" else models.Filter(must_not=[images])
+        images = build_filter(Attached.own(P.KIND_IMAGE))
+        return images if kind == P.KIND_IMAGE else models.Filter(must_not=[images])
 
     # ---- writing ------------------------------------------------------------------------------
     @staticmethod
     def payload(point_id: str, payload: dict, record: dict) -> dict:
         """``payload`` (mmretrieval's keys, kept at the top level) plus the owner mark, the model
         record, and LangChain's and LlamaIndex's keys, so their retrievers can show the point."""
-        kind = payload.get("kind", "image")
-        content = payload.get("text") or payload.get("caption") or payload.get("path", "")
+        kind = payload.get(P.KIND, P.KIND_IMAGE)
+        content = payload.get(P.TEXT) or payload.get(P.CAPTION) or payload.get(P.PATH, "")
         metadata = {k: v for k, v in payload.items() if k not in _INTERNAL}
-        node_type = "ImageNode" if kind == "image" else "TextNode"
+        node_type = "ImageNode" if kind == P.KIND_IMAGE else "TextNode"
         node = {"id_": point_id, "embedding": None, "metadata": metadata, "text": content,
                 "excluded_embed_metadata_keys": [], "excluded_llm_metadata_keys": [], "relationships": {},
-                "mimetype": "text/plain", "start_char_idx": payload.get("start"), "end_char_idx": payload.get("end"),
+                "mimetype": "text/plain", "start_char_idx": payload.get(P.START), "end_char_idx": payload.get(P.END),
                 "class_name": node_type}
-        if kind == "image":
-            node.update(image_path=payload.get("path"), image_mimetype=None)
+        if kind == P.KIND_IMAGE:
+            node.update(image_path=payload.get(P.PATH), image_mimetype=None)
         return {
             **payload,
             OWNER_KEY: OWNER, RECORD_KEY: record,
@@ -89,7 +91,7 @@ class Attached:
             payload = {k: v for k, v in payload.items() if k not in _FOR_OTHER_TOOLS}
         else:
             payload = foreign_payload(payload)
-        kind = payload.get("kind", "text")
+        kind = payload.get(P.KIND, P.KIND_TEXT)
         vector = record.vector if hasattr(record, "vector") else None
         if vector is not None:
             vector = vector.get(self.vector) if isinstance(vector, dict) else vector
@@ -103,7 +105,7 @@ def foreign_payload(payload: dict) -> dict:
     metadata = payload.get(LANGCHAIN_METADATA)
     metadata = metadata if isinstance(metadata, dict) else payload
     source = next((metadata[k] for k in SOURCE_KEYS if isinstance(metadata.get(k), str)), None)
-    return {**payload, "kind": "text", "text": text or "", **({"path": source} if source else {})}
+    return {**payload, P.KIND: P.KIND_TEXT, P.TEXT: text or "", **({P.PATH: source} if source else {})}
 
 
 def foreign_text(payload: dict) -> Optional[str]:

@@ -44,6 +44,10 @@ KIND_IMAGE = "image"  # the values of KIND
 KIND_TEXT = "text"
 KINDS = (KIND_IMAGE, KIND_TEXT)
 
+# every key each kind of point can carry (filters are checked against these: indexing/schema.py)
+IMAGE_FIELDS = (KIND, PATH, HASH, SIZE, MTIME, WIDTH, HEIGHT, CAPTION, OCR_TEXT, *PHOTO_FIELDS, PHOTO_META)
+PASSAGE_FIELDS = (KIND, PATH, HASH, SIZE, MTIME, PASSAGE, START, END, TEXT)
+
 # the payload indexes a Qdrant server collection gets (filters and reconciling read these fields)
 KEYWORD_FIELDS = (KIND, PATH, CAMERA_MAKE, CAMERA_MODEL)
 TEXT_FIELDS = (CAMERA,)  # full-text (--camera matches words in it)

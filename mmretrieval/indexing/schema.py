@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 import warnings
 
-IMAGE_FIELDS = ("kind", "path", "hash", "size", "mtime", "width", "height", "caption", "ocr_text",
-                "taken", "camera_make", "camera_model", "camera", "location", "orientation", "photo_meta")
-PASSAGE_FIELDS = ("kind", "path", "hash", "size", "mtime", "passage", "start", "end", "text")
+from ..payload import IMAGE_FIELDS, PASSAGE_FIELDS
+
 FIELDS = tuple(sorted(set(IMAGE_FIELDS + PASSAGE_FIELDS)))
 
 
