@@ -23,7 +23,7 @@ from .files import collect
 from .schema import warn_unknown_fields
 from ..parallel import bounded_map
 from .prepare import MAX_FILE_BYTES, Prepared, prepare
-from .relevance import cutoffs
+from ..relevance import cutoffs
 from .attach_check import check_raw_space, check_text_model
 from .results import Hit, IndexReport
 from .stored import prune_missing, stored_by_path

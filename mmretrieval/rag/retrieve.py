@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Mapping, Optional
 
 from .. import payload as P
-from ..indexing.relevance import cutoffs
+from ..relevance import cutoffs
 from ..queries import check_query
 from .bundle import ContextBundle, ContextItem, build_prompt
 from .fusion import RRF_K, describe, fuse
