@@ -24,6 +24,7 @@ from .schema import warn_unknown_fields
 from ..parallel import bounded_map
 from .prepare import MAX_FILE_BYTES, Prepared, prepare
 from ..relevance import cutoffs
+from .duplicates import DuplicateGroup, find_duplicates
 from .attach_check import check_raw_space, check_text_model
 from .results import Hit, IndexReport
 from .stored import prune_missing, stored_by_path
@@ -317,6 +318,19 @@ class Index:
         if flt is not None:
             exclude.must = [flt]
         return self._query(vectors[name], limit, exclude, None, kinds or (name,))
+
+    def duplicates(self, threshold: Optional[float] = None, by_search: Optional[bool] = None) -> list[DuplicateGroup]:
+        """Groups of near-duplicate photos (resized, re-encoded, mirrored copies): images whose vectors have
+        cosine >= ``threshold`` (None: the model's calibrated ``config.duplicate_threshold``), linked into
+        connected components, biggest group first (see ``duplicates``). A threshold given loads no model."""
+        if threshold is None:
+            threshold = self.model.config.duplicate_threshold
+            if threshold is None:
+                raise ValueError(f"model {self.model.config.name!r} has no calibrated duplicate threshold; give one "
+                                 "(threshold=, CLI --threshold, e.g. 0.95) or measure it with eval/bench_duplicates.py")
+        if not self.store.exists():
+            return []
+        return find_duplicates(self.store, threshold, by_search=by_search)
 
     def _query(self, vector, limit, filter, dim, kinds, cutoffs=None) -> list[Hit]:
         """Top ``limit`` over the rankings of ``kinds``; ``cutoffs`` maps a ranking to the least cosine it keeps."""
