@@ -33,8 +33,11 @@ def names(groups):
     return sorted(sorted(h.path.rsplit("/", 1)[1] for h in g.items) for g in groups)
 
 
-def test_copies_grouped_different_photos_not(tiny_model, photos):
-    with Index.open(path=":memory:", model=tiny_model) as index:
+@pytest.mark.parametrize("engine", ["client", "edge"])
+def test_copies_grouped_different_photos_not(engine, tiny_model, photos, tmp_path):
+    if engine == "edge":
+        pytest.importorskip("qdrant_edge")
+    with Index.open(path=tmp_path / "store", model=tiny_model, engine=engine) as index:
         index.add_images(photos, show_progress=False)
         groups = index.duplicates(threshold=TINY_THRESHOLD)
         assert names(groups) == EXPECTED
