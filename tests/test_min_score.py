@@ -122,3 +122,16 @@ def test_http_min_score(strict_model, assets, docs):
         assert {i["type"] for i in rag["items"]} == {"text"}
         rag = api.post("/api/rag", json={"question": "a rocket", "generate": False, "min_score": 0}).json()
         assert "image" in {i["type"] for i in rag["items"]}
+
+
+def test_training_drops_the_calibrated_values(tiny_model_config, caption_pairs_csv, tmp_path):
+    from mmretrieval.train.data import load_pairs
+    from mmretrieval.train.loop import TrainConfig, train
+
+    config = dataclasses.replace(tiny_model_config, min_score=0.5, duplicate_threshold=0.9)
+    model = MMRetrievalModel(config, device="cpu")
+    pairs = load_pairs(caption_pairs_csv)
+    train(model, pairs, pairs, TrainConfig(epochs=1, batch_size=4, seed=1), out_dir=tmp_path / "run",
+          cache_root=tmp_path / "cache", show_progress_bar=False)
+    trained = load_model(str(tmp_path / "run" / "best")).config
+    assert (trained.min_score, trained.duplicate_threshold) == (None, None)  # new weights: not calibrated
