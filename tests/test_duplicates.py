@@ -105,3 +105,16 @@ def test_cli_and_api_route(tiny_model, photos, tmp_path, capsys):
         assert all(i["thumb_url"].startswith("/api/thumb/") for g in answer["groups"] for i in g["items"])
         assert api.get("/api/duplicates").status_code == 422  # no threshold, none calibrated: says so
         assert api.get("/api/duplicates", params={"threshold": 3}).status_code == 422
+
+
+def test_in_another_tools_collection_only_mmretrievals_photos_are_grouped(tiny_model, photos):
+    from qdrant_client import QdrantClient
+
+    from test_attach import VECTOR, make_foreign
+
+    client = QdrantClient(":memory:")
+    make_foreign(client, tiny_model, "plain")  # its points say kind "image" too, and are not ours
+    with Index.open(client=client, collection="docs", vector=VECTOR["plain"], model=tiny_model) as index:
+        index.add_images(photos, show_progress=False)
+        assert names(index.duplicates(threshold=TINY_THRESHOLD)) == EXPECTED
+        assert names(index.duplicates(threshold=TINY_THRESHOLD, by_search=True)) == EXPECTED

@@ -322,7 +322,7 @@ class Index:
     def duplicates(self, threshold: Optional[float] = None, by_search: Optional[bool] = None) -> list[DuplicateGroup]:
         """Groups of near-duplicate photos (resized, re-encoded, mirrored copies): images whose vectors have
         cosine >= ``threshold`` (None: the model's calibrated ``config.duplicate_threshold``), linked into
-        connected components, biggest group first (see ``duplicates``). A threshold given loads no model."""
+        connected components, biggest group first (see ``indexing.duplicates``). A threshold given loads no model."""
         if threshold is None:
             threshold = self.model.config.duplicate_threshold
             if threshold is None:
