@@ -34,4 +34,5 @@ def raw_space_weights(config: ModelConfig, state: dict[str, torch.Tensor],
     out[f"{layer}.bias"] = (rotation @ state[f"{layer}.bias"].double()).float()
     raw_name = name or f"{config.name}-raw"
     description = config.description + "; images mapped into the text model's own space"
-    return dataclasses.replace(config, name=raw_name, space="raw", description=description), out
+    mapped = dataclasses.replace(config, name=raw_name, space="raw", description=description)
+    return mapped.uncalibrated(), out  # (cosines change with the space: the calibrated cut-offs do not carry over)

@@ -55,7 +55,7 @@ def load_model(
     name_or_path = name_or_path or DEFAULT_MODEL
     if not pretrained:
         _check_name(name_or_path)
-        return MMRetrievalModel(get_model_config(name_or_path), device=device, runtime=runtime)
+        return MMRetrievalModel(get_model_config(name_or_path).uncalibrated(), device=device, runtime=runtime)
     config, state = trained_weights(name_or_path)
     model = MMRetrievalModel(config, device=device, runtime=runtime)
     model.load_trainable_state_dict(state)

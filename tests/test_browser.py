@@ -247,3 +247,27 @@ def test_page_marks_the_words_ocr_read_that_match(browser, tmp_path, assets):
             assert {m.text.upper() for m in marks} == {"PLATFORM", "TRAINS", "EDINBURGH", "LEAVE", "4"}
         finally:
             stop()
+
+
+def test_min_score_field_cuts_the_results(browser, tiny_model, assets):
+    """The page's *min score* field reaches /api/search: a strict one leaves nothing and says why, 0 none."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    with Index.open(path=":memory:", model=tiny_model) as index:
+        index.add_images(assets, show_progress=False)
+        base, stop = live_server(index)
+        try:
+            browser.get(base + "/")
+            wait_for(browser, "body[data-ready=true]")
+            field = browser.find_element(By.ID, "min-score")
+            assert field.get_attribute("placeholder") == "none"  # the tiny model has no default cut-off
+            field.send_keys("0.999")  # (any number: a step would make the form refuse 0.999)
+            browser.find_element(By.ID, "q").send_keys("a rocket", Keys.ENTER)
+            message = wait_for(browser, "#results p.muted")[0].text
+            assert "Nothing found" in message and "relevance cut-off 0.999" in message
+            field.clear()
+            field.send_keys("0")
+            assert len(search(browser, base, "a rocket")) == 5
+        finally:
+            stop()

@@ -72,6 +72,14 @@ def test_index_stores_text_and_query_finds_the_sign_first(ocr_index, photos):
     assert blank.payload[P.OCR_TEXT] == "" and blank.payload[P.OCR_LINES] == []
 
 
+def test_a_cut_off_keeps_the_sign_found_by_its_text(ocr_index, photos):
+    """Under a relevance cut-off no photo clears by its pixels, the sign still counts by the text read in it."""
+    index, _ = ocr_index
+    hits = index.search(text="trains to Edinburgh leave from platform 4", limit=5, min_score=0.99)
+    assert [h.path for h in hits] == [str(photos / "sign.jpg")]
+    assert [e["list"] for e in hits[0].explanation] == ["ocr"]
+
+
 def test_photos_without_text_still_rank_by_their_pixels(ocr_index, photos):
     index, _ = ocr_index
     for query, name in (("a cat lying on a couch", "cat"), ("a rocket launching into the sky", "rocket")):

@@ -12,8 +12,8 @@ import warnings
 from .. import __version__
 
 # Each module defines ``register(subparsers)``, which adds its parser with ``func=run``.
-COMMANDS = ("demo", "index", "search", "rag", "serve", "collections", "train", "convert", "eval", "push",
-            "ray_index")
+COMMANDS = ("demo", "index", "search", "rag", "duplicates", "serve", "collections", "train", "convert", "eval",
+            "push", "ray_index")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -28,6 +28,7 @@ def register(subparsers) -> None:
     parser.add_argument("--kinds", default="image", help="vectors to search: image, text or image,text (default: image)")
     parser.add_argument("--dim", type=int, default=None,
                         help="coarse-to-fine: prefetch on this Matryoshka dim (the collection's small dim, e.g. 64), rerank on full")
+    add_min_score_argument(parser)
     parser.add_argument("--json", action="store_true", help="print hits as JSON lines")
     add_store_arguments(parser)
     parser.set_defaults(func=run)
@@ -38,17 +39,19 @@ def run(args) -> int:
         raise ValueError("give text queries or --image PATH (one of them)")
     args.queries = [check_query(q) for q in args.queries]  # empty or over-long: refused, as by the API
     with open_index(args, must_exist=True) as index:
-        search = dict(limit=args.limit, filter=filters_of(args), dim=args.dim,
+        search = dict(limit=args.limit, filter=filters_of(args), dim=args.dim, min_score=args.min_score,
                       kinds=tuple(k.strip() for k in args.kinds.split(",")))
+        given = args.min_score is not None
+        cut = args.min_score > 0 if given else bool(index.model.config.min_score)  # (for "no hits" to say why)
         if args.image is not None:
-            _print_hits(index.search(image=args.image, **search), args.json, label=None)
+            _print_hits(index.search(image=args.image, **search), args.json, label=None, cut=given and cut)
         for query in args.queries:
             _print_hits(index.search(text=query, **search), args.json, label=query if len(args.queries) > 1 else None,
-                        query=query)
+                        query=query, cut=cut)
     return 0
 
 
-def _print_hits(hits, as_json: bool, label, query=None) -> None:
+def _print_hits(hits, as_json: bool, label, query=None, cut: bool = False) -> None:
     if label is not None and not as_json:
         print(f"{label}:")
     for rank, hit in enumerate(hits, 1):
@@ -63,7 +66,14 @@ def _print_hits(hits, as_json: bool, label, query=None) -> None:
             if matches:
                 print(f"       text in image: {snippet(' / '.join(m['text'] for m in matches))}")
     if not hits and not as_json:
-        print("no hits")
+        print("no hits" + (" above the relevance cut-off (--min-score 0 lists the nearest anyway)" if cut else ""))
+
+
+def add_min_score_argument(parser) -> None:
+    parser.add_argument("--min-score", type=float, default=None, metavar="COSINE",
+                        help="least cosine a hit keeps, so a query with nothing relevant finds nothing (default: the "
+                        "model's calibrated cut-off, on photos found by text; a value given applies to every hit; "
+                        "0: no cut-off)")
 
 
 def add_photo_filter_arguments(parser) -> None:

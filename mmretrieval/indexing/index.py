@@ -23,6 +23,8 @@ from .files import collect
 from .schema import warn_unknown_fields
 from ..parallel import bounded_map
 from .prepare import MAX_FILE_BYTES, Prepared, prepare
+from ..relevance import cutoffs
+from .duplicates import DuplicateGroup, find_duplicates
 from .attach_check import check_raw_space, check_text_model
 from .results import Hit, IndexReport
 from .stored import prune_missing, stored_by_path
@@ -270,6 +272,7 @@ class Index:
         kinds: Sequence[str] = (IMAGE,),
         vector=None,
         ocr: Optional[bool] = None,
+        min_score: Optional[float] = None,
     ) -> list[Hit]:
         """Best matches for a text query, an image (path, bytes or PIL) or a ready ``vector``.
 
@@ -279,6 +282,9 @@ class Index:
         In a collection indexed with OCR, a text query's image ranking is fused with its ranking by the
         text read in the images (``ocr_search``; hits then carry ``explanation``). ``ocr``: None fuses for
         ``text=`` queries, True also for a ``vector=`` (give a text query's), False never.
+        ``min_score``: the least cosine a hit keeps (``relevance``); None: the model's calibrated cut-off
+        (``config.min_score``) on the image ranking of a ``text=`` or ``vector=`` query (pass 0 with an
+        image's vector), none for ``image=``; a value given applies to every ranking; 0 or less: no cut-off.
         """
         if sum(x is not None for x in (text, image, vector)) != 1:
             raise ValueError("give exactly one of text=, image= or vector=")
@@ -287,13 +293,14 @@ class Index:
         if vector is None:
             vector = (self.model.encode_text(text, task="retrieval.query") if text is not None
                       else self.model.encode_image(image))
+        least = cutoffs(min_score, self.model.config.min_score, text_query=image is None, kinds=kinds)
         fuse_ocr = (text is not None if ocr is None else ocr) and IMAGE in kinds and self.store.ocr_record() is not None
         if fuse_ocr:
             from .ocr_search import fused_search
 
-            hits = fused_search(self, vector, limit, filter, dim, kinds)
+            hits = fused_search(self, vector, limit, filter, dim, kinds, cutoffs=least)
         else:
-            hits = self._query(vector, limit, filter, dim, kinds)
+            hits = self._query(vector, limit, filter, dim, kinds, least)
         warn_unknown_fields(filter, hits)
         return hits
 
@@ -312,7 +319,21 @@ class Index:
             exclude.must = [flt]
         return self._query(vectors[name], limit, exclude, None, kinds or (name,))
 
-    def _query(self, vector, limit, filter, dim, kinds) -> list[Hit]:
+    def duplicates(self, threshold: Optional[float] = None, by_search: Optional[bool] = None) -> list[DuplicateGroup]:
+        """Groups of near-duplicate photos (resized, re-encoded, mirrored copies): images whose vectors have
+        cosine >= ``threshold`` (None: the model's calibrated ``config.duplicate_threshold``), linked into
+        connected components, biggest group first (see ``indexing.duplicates``). A threshold given loads no model."""
+        if threshold is None:
+            threshold = self.model.config.duplicate_threshold
+            if threshold is None:
+                raise ValueError(f"model {self.model.config.name!r} has no calibrated duplicate threshold; give one "
+                                 "(threshold=, CLI --threshold, e.g. 0.95) or measure it with eval/bench_duplicates.py")
+        if not self.store.exists():
+            return []
+        return find_duplicates(self.store, threshold, by_search=by_search)
+
+    def _query(self, vector, limit, filter, dim, kinds, cutoffs=None) -> list[Hit]:
+        """Top ``limit`` over the rankings of ``kinds``; ``cutoffs`` maps a ranking to the least cosine it keeps."""
         best: dict[str, Hit] = {}
         small = None  # the model's Matryoshka prefix of the query (a raw-space model's is not a plain cut)
         if dim is not None and dim != len(vector):
@@ -322,9 +343,12 @@ class Index:
         for kind in kinds:
             if kind not in P.KINDS:
                 raise ValueError(f"unknown kind {kind!r}; use 'image' and/or 'text'")
+            least = (cutoffs or {}).get(kind)
             for point in self.store.query(vector, using=kind, limit=limit, filter=filter, prefetch_dim=dim,
                                           prefetch_vector=small):
                 hit = Hit.from_point(point)
+                if least is not None and hit.score < least:
+                    continue
                 if hit.id not in best or hit.score > best[hit.id].score:
                     best[hit.id] = hit
         return sorted(best.values(), key=lambda h: -h.score)[:limit]

@@ -34,12 +34,14 @@ def ocr_floor(model_name: str) -> float:
 
 
 def fused_search(index, vector, limit: int, filter, dim, kinds, method: str = METHOD,
-                 floor: Optional[float] = None) -> list[Hit]:
+                 floor: Optional[float] = None, cutoffs: Optional[dict] = None) -> list[Hit]:
     """Top ``limit`` of the ``kinds`` rankings and the OCR ranking fused; each hit's ``score`` is the fused
-    score and ``explanation`` says which lists it came from (rank and cosine in each)."""
+    score and ``explanation`` says which lists it came from (rank and cosine in each). ``cutoffs`` (the
+    relevance cut-off per ranking) are floors of the ``kinds`` rankings as ``floor`` is the OCR ranking's:
+    a hit under one keeps its place in its list's statistics but adds nothing."""
     floor = ocr_floor(index.model.config.name) if floor is None else floor
     pool = max(POOL, limit)
     rankings = {kind: index._query(vector, pool, filter, dim, (kind,)) for kind in kinds}
     rankings[OCR] = [Hit.from_point(p) for p in index.store.query(vector, using=OCR, limit=pool, filter=filter)]
-    fused = fuse(rankings, method=method, limit=limit, floors={OCR: floor}, weights={OCR: OCR_WEIGHT})
+    fused = fuse(rankings, method=method, limit=limit, floors={**(cutoffs or {}), OCR: floor}, weights={OCR: OCR_WEIGHT})
     return [replace(f.hit, score=f.score, explanation=f.explanation) for f in fused]

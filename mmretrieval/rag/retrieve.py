@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Mapping, Optional
 
 from .. import payload as P
+from ..relevance import cutoffs
 from ..queries import check_query
 from .bundle import ContextBundle, ContextItem, build_prompt
 from .fusion import RRF_K, describe, fuse
@@ -23,6 +24,7 @@ def retrieve(
     k: int = RRF_K,
     filter=None,
     query_vector=None,
+    min_score: Optional[float] = None,
 ) -> ContextBundle:
     """Retrieve the best images and passages for ``question`` from ``index`` as one fused ranking.
 
@@ -32,15 +34,18 @@ def retrieve(
     fusion); the fused top ``limit`` are kept, at most ``max_images`` of them images (a
     vision-language model reads only a few). ``weights`` scales a modality, e.g. ``{"text": 0.5}``.
     ``query_vector`` skips embedding when the caller already has the question's query vector.
+    ``min_score`` is :meth:`Index.search`'s relevance cut-off (None: the model's, on the photos' ranking;
+    0: none): a hit under it keeps its place in its list's statistics but adds nothing to the fusion.
     """
     question = check_query(question, "question")
     if limit < 1 or max_images < 0 or pool < 1:
         raise ValueError(f"need limit >= 1, max_images >= 0 and pool >= 1 (got {limit}, {max_images}, {pool})")
     query = query_vector if query_vector is not None else embed_question(index.model, question)
-    rankings = {kind: index.search(vector=query, limit=max(pool, limit), filter=filter, kinds=(kind,))
+    rankings = {kind: index.search(vector=query, limit=max(pool, limit), filter=filter, kinds=(kind,), min_score=0)
                 for kind in MODALITIES}
+    floors = cutoffs(min_score, index.model.config.min_score, text_query=True, kinds=MODALITIES)
     items, images = [], 0
-    for fused in fuse(rankings, method=method, weights=weights, k=k):
+    for fused in fuse(rankings, method=method, weights=weights, k=k, floors=floors):
         if fused.hit.kind == P.KIND_IMAGE:
             if images >= max_images:
                 continue

@@ -1,7 +1,7 @@
 """The HTTP API and search page: search by text or uploaded image, similar-to-id, RAG, health.
 
 One module per concern: ``routes_search`` (text, image, similar), ``routes_files`` (items, images,
-thumbnails), ``routes_rag``, ``routes_page`` (page, icon, health), ``auth`` (the API key),
+thumbnails), ``routes_rag``, ``routes_duplicates`` (near-duplicate groups), ``routes_page`` (page, icon, health), ``auth`` (the API key),
 ``errors`` (validation answers), ``limits`` (upload size), ``state`` (what the routes share).
 
 Image bytes are served by point id only, from the path stored for that point when it was indexed,
@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from .auth import key_checker
 from .errors import install_error_handlers
 from .limits import BodySizeLimit
+from .routes_duplicates import duplicate_routes
 from .routes_files import file_routes
 from .routes_page import STATIC, page_routes
 from .routes_rag import rag_routes
@@ -35,7 +36,7 @@ def create_app(index, settings: ServerSettings = ServerSettings()) -> FastAPI:
     state = ServerState(index, settings)
     keyed = [Depends(key_checker(settings.api_key))]
     app.include_router(page_routes(state))
-    for routes in (search_routes, file_routes, rag_routes):
+    for routes in (search_routes, file_routes, rag_routes, duplicate_routes):
         app.include_router(routes(state), dependencies=keyed)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

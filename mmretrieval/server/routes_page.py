@@ -23,7 +23,7 @@ def page_routes(state: ServerState) -> APIRouter:
             info = index.store.info()
         return {"status": "ok", "points": count, "model": info.model if info else None,
                 "auth": settings.api_key is not None, "generator": settings.generator is not None,
-                "max_upload_bytes": settings.max_upload_bytes}
+                "max_upload_bytes": settings.max_upload_bytes, "min_score": index.model.config.min_score}
 
     @router.get("/", include_in_schema=False)
     def page():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
@@ -19,6 +21,7 @@ class RagRequest(BaseModel):
     max_images: int = Field(4, ge=0, le=20)
     method: str = "rrf"
     generate: bool = True
+    min_score: Optional[float] = Field(None, ge=-1, le=1)
 
 
 def rag_routes(state: ServerState) -> APIRouter:
@@ -34,7 +37,7 @@ def rag_routes(state: ServerState) -> APIRouter:
             vector = state.embed_queries(question)
             with state.store_lock:
                 bundle = retrieve(state.index, question, limit=body.limit, max_images=body.max_images,
-                                  method=body.method, query_vector=vector)
+                                  method=body.method, query_vector=vector, min_score=body.min_score)
         except ValueError as err:
             raise HTTPException(422, str(err)) from None
         result = bundle.to_dict()

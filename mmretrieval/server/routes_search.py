@@ -22,7 +22,7 @@ def search_routes(state: ServerState) -> APIRouter:
     def search_text(q: str = Query(...), limit: int = limit_q,
                     kinds: str = Query("image", pattern="^(image|text)(,(image|text))?$"),
                     after: Optional[str] = None, before: Optional[str] = None, camera: Optional[str] = None,
-                    near: Optional[str] = None):
+                    near: Optional[str] = None, min_score: Optional[float] = Query(None, ge=-1, le=1)):
         try:
             q = check_query(q)
             flt = photo_filter(after, before, camera, near)
@@ -30,8 +30,10 @@ def search_routes(state: ServerState) -> APIRouter:
             raise HTTPException(422, str(err)) from None
         vector = state.embed_queries(q)
         with state.store_lock:
-            hits = index.search(vector=vector, limit=limit, kinds=tuple(kinds.split(",")), ocr=True, filter=flt)
-        return {"query": q, "hits": [hit_json(h, q) for h in hits]}
+            hits = index.search(vector=vector, limit=limit, kinds=tuple(kinds.split(",")), ocr=True, filter=flt,
+                                min_score=min_score)
+        used = min_score if min_score is not None else index.model.config.min_score
+        return {"query": q, "min_score": used, "hits": [hit_json(h, q) for h in hits]}
 
     @router.post("/api/search/image")
     def search_image(file: UploadFile = File(...), limit: int = limit_q):
@@ -43,7 +45,7 @@ def search_routes(state: ServerState) -> APIRouter:
         with state.image_lock:
             vector = index.model.encode_image(image)
         with state.store_lock:
-            hits = index.search(vector=vector, limit=limit)
+            hits = index.search(vector=vector, limit=limit, min_score=0)  # (the cut-off is for text queries)
         return {"query": file.filename, "hits": [hit_json(h) for h in hits]}
 
     @router.get("/api/similar/{point_id}")

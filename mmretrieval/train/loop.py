@@ -50,6 +50,7 @@ def train(model, train_pairs: Pairs | PairFeatures, dev_pairs: Optional[Pairs | 
     """
     out_dir = Path(out_dir)
     refuse_to_overwrite(out_dir, resume)
+    model.config = model.config.uncalibrated()  # new weights: the cut-offs calibrated for the old ones do not hold
     train_feats, dev_feats, skipped = _features(model, train_pairs, dev_pairs, config, cache_root, show_progress_bar)
     loss_fn, optimizer, scheduler = _fresh_start(model, train_feats, config)
     start_epoch, best, history = 0, dict(NO_BEST), []

@@ -93,19 +93,26 @@ function ocrWords(matches) {
 }
 
 // A new search or upload replaces what is on show: the answer of an earlier Ask and its similar images.
-function showResults(title, hits) {
+function showResults(title, hits, minScore = null) {
   $("hint").hidden = true;
   $("answer-section").hidden = true;
   $("similar-section").hidden = true;
   $("results-title").textContent = title;
-  render("results", hits);
+  render("results", hits, minScore);
   $("results-section").hidden = false;
 }
 
-function render(gridId, hits) {
+function render(gridId, hits, minScore = null) {
   const grid = $(gridId);
   grid.replaceChildren(...hits.map(card));
-  if (!hits.length) grid.append(el("p", { className: "muted", textContent: "Nothing found." }));
+  const why = minScore > 0 ? ` Nothing scores above the relevance cut-off ${minScore}; set min score to 0 to see the nearest anyway.` : "";
+  if (!hits.length) grid.append(el("p", { className: "muted", textContent: "Nothing found." + why }));
+}
+
+// The min score field: empty keeps the model's calibrated cut-off (no parameter sent).
+function minScore() {
+  const value = $("min-score").value.trim();
+  return value === "" ? null : Number(value);
 }
 
 async function search(event) {
@@ -115,8 +122,9 @@ async function search(event) {
   showError(null);
   const kinds = $("passages").checked ? "image,text" : "image";
   try {
-    const data = await api(`/api/search?q=${encodeURIComponent(q)}&limit=12&kinds=${kinds}`);
-    showResults(`Results for “${q}”`, data.hits);
+    const cut = minScore() === null ? "" : `&min_score=${minScore()}`;
+    const data = await api(`/api/search?q=${encodeURIComponent(q)}&limit=12&kinds=${kinds}${cut}`);
+    showResults(`Results for “${q}”`, data.hits, data.min_score);
   } catch (err) { showError(err); }
 }
 
@@ -160,7 +168,7 @@ async function ask() {
     const data = await api("/api/rag", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ question, limit: 8, max_images: 4 }),
+      body: JSON.stringify({ question, limit: 8, max_images: 4, min_score: minScore() }),
     });
     $("answer").textContent = data.answer ||
       "No generator is configured (start the server with --llm-url and --llm-model); the sources below are the context a model would get.";
@@ -189,6 +197,7 @@ async function connect() {
     authRequired = health.auth;
     $("key-row").hidden = !health.auth;
     $("status").textContent = `${health.points} items · model ${health.model || "none"}`;
+    $("min-score").placeholder = health.min_score ? `${health.min_score} (model)` : "none";
     if (!health.points) {
       $("hint").textContent = "Nothing is indexed yet: run `mmretrieval index FOLDER` (photos, .txt and .md " +
         "documents), then reload this page.";
