@@ -27,12 +27,19 @@ def raw_space_weights(config: ModelConfig, state: dict[str, torch.Tensor],
     if not state["space.text_mean"].any():
         raise ValueError(f"model {config.name!r} was trained without a caption mean (--no-center): its joint "
                          "space is the text model's up to a rotation already; there is no mean to place images by")
-    layer = _LAST_LINEAR[config.adapter.kind]
-    rotation = state["space.rotation"].double()
-    out = dict(state)
-    out[f"{layer}.weight"] = (rotation @ state[f"{layer}.weight"].double()).float()  # rows: raw coordinates
-    out[f"{layer}.bias"] = (rotation @ state[f"{layer}.bias"].double()).float()
+    out = fold_into_output(config, state, state["space.rotation"])  # rows: raw coordinates
     raw_name = name or f"{config.name}-raw"
     description = config.description + "; images mapped into the text model's own space"
     mapped = dataclasses.replace(config, name=raw_name, space="raw", description=description)
     return mapped.uncalibrated(), out  # (cosines change with the space: the calibrated cut-offs do not carry over)
+
+
+def fold_into_output(config: ModelConfig, state: dict[str, torch.Tensor], matrix: torch.Tensor) -> dict[str, torch.Tensor]:
+    """``state`` with ``matrix`` applied to the adapter's output (``z -> matrix @ z``), folded into its last
+    linear layer, so the saved model needs no extra step."""
+    layer = _LAST_LINEAR[config.adapter.kind]
+    matrix = matrix.double()
+    out = dict(state)
+    out[f"{layer}.weight"] = (matrix @ state[f"{layer}.weight"].double()).float()
+    out[f"{layer}.bias"] = (matrix @ state[f"{layer}.bias"].double()).float()
+    return out

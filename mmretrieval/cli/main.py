@@ -13,7 +13,7 @@ from .. import __version__
 
 # Each module defines ``register(subparsers)``, which adds its parser with ``func=run``.
 COMMANDS = ("demo", "index", "search", "rag", "duplicates", "serve", "collections", "train", "convert", "eval",
-            "push", "ray_index")
+            "push", "language_map", "ray_index")
 
 
 def build_parser() -> argparse.ArgumentParser:

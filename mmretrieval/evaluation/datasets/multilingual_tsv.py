@@ -11,10 +11,9 @@ from .types import RetrievalData
 COLUMNS = ("image", "lang", "caption")
 
 
-def load(tsv, images_dir, languages=None) -> RetrievalData:
-    """One text per row, tagged with its language; ``languages`` keeps only those (e.g. ``["en", "de"]``)."""
+def read_rows(tsv, languages=None) -> list[dict]:
+    """The TSV's rows as dicts (``image``, ``lang``, ``caption``), only ``languages`` if given."""
     path = require_file(tsv, "multilingual caption TSV")
-    images_dir = Path(images_dir).expanduser()
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
         if not set(COLUMNS) <= set(reader.fieldnames or ()):
@@ -22,6 +21,13 @@ def load(tsv, images_dir, languages=None) -> RetrievalData:
         rows = [r for r in reader if languages is None or r["lang"] in languages]
     if not rows:
         raise ValueError(f"{path}: no captions" + (f" in languages {languages}" if languages else ""))
+    return rows
+
+
+def load(tsv, images_dir, languages=None) -> RetrievalData:
+    """One text per row, tagged with its language; ``languages`` keeps only those (e.g. ``["en", "de"]``)."""
+    rows = read_rows(tsv, languages)
+    images_dir = Path(images_dir).expanduser()
     index: dict[str, int] = {}
     for row in rows:
         index.setdefault(row["image"], len(index))
