@@ -23,7 +23,6 @@ import torch
 from mmretrieval import DEFAULT_MODEL, load_model
 from mmretrieval.evaluation.datasets import multilingual_tsv
 from mmretrieval.language_map import fit_language_map, with_language_map
-from mmretrieval.registry import trained_weights
 from mmretrieval.train.cache import text_embeddings
 from mmretrieval.train.data import load_pairs
 from mmretrieval.train.features import CAPTION_TASK, pair_features
@@ -52,13 +51,6 @@ def dev_recall(model, dev_feats, dev_names, queries, languages, query_names, hel
     return out
 
 
-def mapped(name, matrix, languages):
-    model = load_model(name, device="cpu")
-    _, state = with_language_map(*trained_weights(name), matrix, languages)
-    model.load_trainable_state_dict(state)
-    return model
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", nargs="?", default=DEFAULT_MODEL)
@@ -75,19 +67,22 @@ def main() -> None:
     random.Random(0).shuffle(images)
     halves = (set(images[: len(images) // 2]), set(images[len(images) // 2:]))
 
+    shipped = {k: v.clone() for k, v in model.trainable_state_dict().items()}  # (they alias the live weights)
+
     def averaged(settings):
+        """Scores with the map fitted on one half (none for ``settings=None``), swapped and averaged; the
+        one loaded model takes each map's weights in turn and gets its own back after."""
         dev_r5, test_r5 = {lang: 0.0 for lang in LANGS}, 0.0
         for fit, held_out in (halves, halves[::-1]):
-            if settings is None:
-                scored = model
-            else:
+            if settings is not None:
                 keep = [i for i, n in enumerate(names) if n in fit]
                 matrix = fit_language_map(queries[keep], [languages[i] for i in keep], [names[i] for i in keep],
                                           reference_weight=settings[0], ridge=settings[1])
-                scored = mapped(args.model, matrix, languages)
-            for lang, r5 in dev_recall(scored, dev, dev_names, queries, languages, names, held_out).items():
+                model.load_trainable_state_dict(with_language_map(model.config, shipped, matrix, languages)[1])
+            for lang, r5 in dev_recall(model, dev, dev_names, queries, languages, names, held_out).items():
                 dev_r5[lang] += r5 / 2
-            test_r5 += evaluate_features(scored, test)["t2i_R@5"] / 2
+            test_r5 += evaluate_features(model, test)["t2i_R@5"] / 2
+            model.load_trainable_state_dict(shipped)
         return {"dev_t2i_R@5": dev_r5, "dev_share_of_en": {k: v / dev_r5["en"] for k, v in dev_r5.items()},
                 "test_en_t2i_R@5": test_r5}
 

@@ -46,8 +46,8 @@ def fit_language_map(text: torch.Tensor, languages: Sequence[str], groups: Seque
     y = torch.stack([targets[groups[i]] for i in others])
     anchors = text[[i for found in rows.values() for i in found]]
     eye = torch.eye(text.shape[1], dtype=text.dtype)
-    gram = x.T @ x + reference_weight * anchors.T @ anchors + ridge * eye
-    return torch.linalg.solve(gram, x.T @ y + reference_weight * anchors.T @ anchors + ridge * eye).float()
+    prior = reference_weight * anchors.T @ anchors + ridge * eye  # pulls A toward the identity
+    return torch.linalg.solve(x.T @ x + prior, x.T @ y + prior).float()
 
 
 def with_language_map(config: ModelConfig, state: dict[str, torch.Tensor], matrix: torch.Tensor,

@@ -28,7 +28,7 @@ def run(args) -> int:
     from ..evaluation.datasets.multilingual_tsv import read_rows
     from ..language_map import fit_language_map, with_language_map
     from ..model import save_model_files
-    from ..registry import load_model, trained_weights
+    from ..registry import load_model
     from ..train.features import CAPTION_TASK
 
     rows = read_rows(args.captions)
@@ -38,7 +38,8 @@ def run(args) -> int:
     languages = [r["lang"] for r in rows]
     matrix = fit_language_map(text, languages, [r["image"] for r in rows], reference=args.reference,
                               reference_weight=args.reference_weight, ridge=args.ridge)
-    config, state = with_language_map(*trained_weights(args.model), matrix, languages, name=args.name)
+    config, state = with_language_map(model.config, model.trainable_state_dict(), matrix, languages,
+                                      name=args.name)
     out = save_model_files(args.out, config, state)
     print(f"wrote {out} ({config.name}: map fitted on {len(rows)} captions in {', '.join(sorted(set(languages)))}); "
           f"load it with load_model({str(out)!r}) and re-index your images with it")
