@@ -1,58 +1,129 @@
-"""A language map folded into the image side: queries in other languages rank images more like English ones.
+"""Query maps: a query in another language is moved toward its English translation before it ranks images.
 
-A model trained on English captions scores ``<t, v>``. A translated query ``t_L`` differs from its English
-``t_en`` by language noise, and the adapter's image vectors were never asked to ignore it. From parallel
-captions (the same image described in several languages) fit ``A`` by ridge regression toward the identity,
+The adapter learned images from English captions. A German query ``t_de`` differs from its English
+translation ``t_en`` by language noise the images never learned to ignore. For each language ``L`` with
+parallel captions (the same image described in ``L`` and in English) fit ``W_L`` (D x D, starting at the
+identity) so that ``t_L W_L`` picks its English translation out of the others: InfoNCE on text vectors
+only, with a pull toward the identity. A query that py3langid says is ``L`` (with probability at least
+``MIN_CONFIDENCE``) ranks images by ``unit(t W_L)``; English, unmapped languages and queries too short to
+tell (``"dog"``, ``"Hund"``) keep ``t``.
 
-    A = argmin  sum_L ||T_L A - T_en||^2  +  w * ||T_en A - T_en||^2  +  ridge * ||A - I||^2,
-
-so that ``t_L A ~ t_en``, and give images ``A v``: then ``<t_L, A v> = <t_L A, v> ~ <t_en, v>``. The English
-term (weight ``w``) keeps English queries' ranking. Text vectors are untouched (they stay the text
-model's); ``A`` folds into the adapter's last linear layer (before a raw-space model places its images).
+Nothing else moves: ``encode_text`` stays the text model's, text rankings use it as it is, and image
+vectors are untouched, so a collection keeps working without re-encoding anything.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Hashable, Sequence
+import functools
+from typing import Hashable, Optional, Sequence
 
 import torch
+import torch.nn.functional as F
 
-from .config import ModelConfig
-from .raw_space import fold_into_output
+from .language_map_recipe import MIN_CONFIDENCE, QueryMapRecipe
 
 REFERENCE = "en"
+PREFIX = "query_maps."  # their keys in a model's weights file, beside ``adapter.`` and ``space.``
+FIT = QueryMapRecipe()
 
 
-def fit_language_map(text: torch.Tensor, languages: Sequence[str], groups: Sequence[Hashable],
-                     reference: str = REFERENCE, reference_weight: float = 3.0, ridge: float = 3.0) -> torch.Tensor:
-    """``A`` (D x D) from joint-space caption vectors ``text`` (N x D), their ``languages`` and ``groups``
-    (which captions describe the same image: e.g. its file name). Each caption's target is the mean of
-    its group's ``reference`` captions; groups without one are left out."""
+def fit_query_map(source: torch.Tensor, target: torch.Tensor, ridge: float = FIT.ridge, steps: int = FIT.steps,
+                  temperature: float = FIT.temperature, lr: float = FIT.lr) -> torch.Tensor:
+    """``W`` (D x D) such that ``unit(source[i] @ W)`` is nearer ``target[i]`` than any other target.
+
+    Full-batch Adam from the identity, ``ridge * ||W - I||^2`` keeping it there; deterministic."""
+    if len(source) != len(target) or len(source) < 2:
+        raise ValueError(f"need two or more (source, target) pairs of one length; got {len(source)} and {len(target)}")
+    eye = torch.eye(source.shape[1])
+    weight = eye.clone().requires_grad_(True)
+    optimiser = torch.optim.Adam([weight], lr=lr)
+    source, target = source.float(), F.normalize(target.float(), dim=-1)
+    labels = torch.arange(len(source))
+    with torch.enable_grad():
+        for _ in range(steps):
+            logits = F.normalize(source @ weight, dim=-1) @ target.T / temperature
+            loss = F.cross_entropy(logits, labels) + ridge * (weight - eye).square().sum()
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+    return weight.detach()
+
+
+def fit_query_maps(text: torch.Tensor, languages: Sequence[str], groups: Sequence[Hashable],
+                   reference: str = REFERENCE, **options) -> dict[str, torch.Tensor]:
+    """One map per language in ``languages`` other than ``reference``, from query vectors ``text`` (N x D) and
+    ``groups`` (which captions describe the same image: e.g. its file name). Each caption's target is the mean
+    of its group's ``reference`` captions; groups without one are left out. ``options``: :func:`fit_query_map`'s."""
     if not len(text) == len(languages) == len(groups):
         raise ValueError(f"{len(text)} vectors, {len(languages)} languages and {len(groups)} groups: give one of each per caption")
-    text = text.double()
     rows: dict[Hashable, list[int]] = {}
     for i, (lang, group) in enumerate(zip(languages, groups)):
         if lang == reference:
             rows.setdefault(group, []).append(i)
     if not rows:
-        raise ValueError(f"no {reference!r} captions: the map needs each image's caption in {reference!r} as the target")
+        raise ValueError(f"no {reference!r} captions: each image needs its caption in {reference!r} as the target")
     targets = {group: text[found].mean(0) for group, found in rows.items()}
-    others = [i for i, (lang, group) in enumerate(zip(languages, groups)) if lang != reference and group in targets]
-    if not others:
+    maps = {}
+    for lang in sorted(set(languages) - {reference}):
+        picked = [i for i, (code, group) in enumerate(zip(languages, groups)) if code == lang and group in targets]
+        if len(picked) < 2:
+            raise ValueError(f"{len(picked)} {lang!r} caption(s) of images that also have a {reference!r} one: "
+                             "a map needs two or more")
+        maps[lang] = fit_query_map(text[picked], torch.stack([targets[groups[i]] for i in picked]), **options)
+    if not maps:
         raise ValueError(f"no captions in another language than {reference!r} for the same images: nothing to map")
-    x = text[others]
-    y = torch.stack([targets[groups[i]] for i in others])
-    anchors = text[[i for found in rows.values() for i in found]]
-    eye = torch.eye(text.shape[1], dtype=text.dtype)
-    prior = reference_weight * anchors.T @ anchors + ridge * eye  # pulls A toward the identity
-    return torch.linalg.solve(x.T @ x + prior, x.T @ y + prior).float()
+    return maps
 
 
-def with_language_map(config: ModelConfig, state: dict[str, torch.Tensor], matrix: torch.Tensor,
-                      languages: Sequence[str], name: str | None = None) -> tuple[ModelConfig, dict[str, torch.Tensor]]:
-    """``(config, trainable state)`` whose image vectors are ``A v`` (``A = matrix``, see the module docstring)."""
-    description = config.description + f"; image side mapped for {'/'.join(sorted(set(languages)))} queries"
-    config = dataclasses.replace(config, name=name or f"{config.name}-multilingual", description=description)
-    return config.uncalibrated(), fold_into_output(config, state, matrix)  # (calibrated cut-offs: old weights')
+class QueryMaps:
+    """Per-language maps of text query vectors (see the module docstring); ``apply`` picks each query's.
+
+    ``keep``: a unit direction whose cosine a mapped query keeps from its own vector. A raw-space model's
+    caption mean is one: every image has the same cosine with it (``image_mean_cos``), so keeping it
+    changes no ranking, and a mapped query's cosines stay on the text model's scale (the fit ignores
+    what all targets share, and would leave them near 0.1 where an English query's are near 0.5)."""
+
+    def __init__(self, maps: dict[str, torch.Tensor], keep: Optional[torch.Tensor] = None):
+        self.maps = {lang: matrix.float() for lang, matrix in sorted(maps.items())}
+        self.keep = None if keep is None else F.normalize(keep.float(), dim=-1)
+
+    @property
+    def languages(self) -> list[str]:
+        return list(self.maps)
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {PREFIX + lang: matrix.contiguous() for lang, matrix in self.maps.items()}
+
+    def apply(self, vectors: torch.Tensor, texts: Sequence[str]) -> torch.Tensor:
+        """Unit image-query vectors: row ``i`` is ``unit(vectors[i] @ W_L)`` for ``texts[i]``'s language ``L``
+        when there is a map for it (its cosine with ``keep`` set back to ``vectors[i]``'s), ``vectors[i]`` as
+        it is otherwise."""
+        if len(vectors) != len(texts):
+            raise ValueError(f"{len(vectors)} vectors for {len(texts)} texts")
+        out = vectors.clone()
+        for i, (lang, probability) in enumerate(detect_languages(texts)):
+            if lang in self.maps and probability >= MIN_CONFIDENCE:
+                out[i] = self._map(vectors[i].float(), self.maps[lang].to(vectors.device)).to(out.dtype)
+        return out
+
+    def _map(self, vector: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
+        mapped = F.normalize(vector @ matrix, dim=-1)
+        if self.keep is None:
+            return mapped
+        keep = self.keep.to(vector.device)
+        cos = F.normalize(vector, dim=-1) @ keep
+        rest = F.normalize(mapped - (mapped @ keep) * keep, dim=-1)
+        return rest * (1 - cos**2).clamp(min=0).sqrt() + cos * keep
+
+
+def detect_languages(texts: Sequence[str]) -> list[tuple[str, float]]:
+    """``(ISO 639-1 code, probability)`` per text, by py3langid (97 languages; its model ships in the wheel)."""
+    identify = _identifier().classify
+    return [identify(text) for text in texts]
+
+
+@functools.cache
+def _identifier():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)

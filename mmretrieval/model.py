@@ -51,6 +51,7 @@ class MMRetrievalModel(nn.Module):
             raise ValueError(f"config {config.name!r}: trunk.tta_flip averages pooled features, but the "
                              f"{config.adapter.kind} adapter reads the grid; turn one of them off")
         self.space = JointSpace(config.embed_dim).to(device)
+        self.query_maps = None  # per-language maps of text queries for ranking images (see language_map)
         self.eval()
 
     @property
@@ -95,6 +96,17 @@ class MMRetrievalModel(nn.Module):
             show_progress_bar=show_progress_bar, convert_to_tensor=True,
         )
         return self._finish(self.text_to_joint(raw), normalize_embeddings, truncate_dim, single=single, **fmt)
+
+    def image_queries(self, texts, vectors):
+        """The vectors that rank images for the text queries ``texts`` whose ``encode_text`` vectors are
+        ``vectors`` (one row each): ``vectors`` themselves, except where the model carries a query map for a
+        query's language (``language_map``: a German query moved toward its English translation)."""
+        if self.query_maps is None:
+            return vectors
+        texts, _ = as_list(texts)
+        tensor = torch.as_tensor(vectors)
+        mapped = self.query_maps.apply(tensor.reshape(len(texts), -1), texts).reshape(tensor.shape)
+        return mapped if isinstance(vectors, torch.Tensor) else mapped.numpy()
 
     def text_to_joint(self, text_embeddings: torch.Tensor) -> torch.Tensor:
         """Map normalised text-tower vectors into the joint space (a raw-space model keeps them as they are)."""
@@ -195,6 +207,25 @@ class MMRetrievalModel(nn.Module):
         state.update({f"space.{k}": v for k, v in self.space.state_dict().items()})
         return {k: v.detach().cpu().contiguous() for k, v in state.items()}
 
+    def weights_state_dict(self) -> dict[str, torch.Tensor]:
+        """What a saved model's weights file holds: the trainable tensors and any query maps."""
+        maps = self.query_maps.state_dict() if self.query_maps is not None else {}
+        return {**self.trainable_state_dict(), **maps}
+
+    def load_weights_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Load a weights file's tensors (:meth:`weights_state_dict`)."""
+        from .language_map import PREFIX
+
+        self.load_trainable_state_dict(state)
+        self.set_query_maps({key[len(PREFIX):]: value for key, value in state.items() if key.startswith(PREFIX)})
+
+    def set_query_maps(self, maps: dict[str, torch.Tensor]) -> None:
+        """Use these per-language query maps (``language_map``; empty: none) for :meth:`image_queries`."""
+        from .language_map import QueryMaps
+
+        keep = self.space.mean_direction() if self.raw_space and self.space.text_mean.any() else None
+        self.query_maps = QueryMaps(maps, keep=keep) if maps else None  # (keep: see QueryMaps)
+
     def load_trainable_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         adapter = {k[len("adapter."):]: v for k, v in state.items() if k.startswith("adapter.")}
         space = {k[len("space."):]: v for k, v in state.items() if k.startswith("space.")}
@@ -203,7 +234,7 @@ class MMRetrievalModel(nn.Module):
 
     def save(self, directory) -> Path:
         """Write ``config.json`` + ``adapter.safetensors``; the towers are referenced by name."""
-        return save_model_files(directory, self.config, self.trainable_state_dict())
+        return save_model_files(directory, self.config, self.weights_state_dict())
 
     def save_pretrained(self, directory, training_log=None) -> Path:
         """``save`` plus a ``README.md`` model card from the run's ``log.jsonl`` (see ``mmretrieval.hub``)."""

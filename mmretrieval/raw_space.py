@@ -15,6 +15,7 @@ import dataclasses
 import torch
 
 from .config import ModelConfig
+from .language_map import PREFIX as QUERY_MAPS
 
 _LAST_LINEAR = {"linear": "adapter.net", "attention": "adapter.net", "mlp": "adapter.net.2"}
 
@@ -27,6 +28,8 @@ def raw_space_weights(config: ModelConfig, state: dict[str, torch.Tensor],
     if not state["space.text_mean"].any():
         raise ValueError(f"model {config.name!r} was trained without a caption mean (--no-center): its joint "
                          "space is the text model's up to a rotation already; there is no mean to place images by")
+    # (query maps, if any, were fitted in the centred space: refit them on the new model with language-map)
+    state = {k: v for k, v in state.items() if not k.startswith(QUERY_MAPS)}
     out = fold_into_output(config, state, state["space.rotation"])  # rows: raw coordinates
     raw_name = name or f"{config.name}-raw"
     description = config.description + "; images mapped into the text model's own space"

@@ -58,14 +58,14 @@ def load_model(
         return MMRetrievalModel(get_model_config(name_or_path).uncalibrated(), device=device, runtime=runtime)
     config, state = trained_weights(name_or_path)
     model = MMRetrievalModel(config, device=device, runtime=runtime)
-    model.load_trainable_state_dict(state)
+    model.load_weights_state_dict(state)
     if Path(name_or_path).expanduser().is_dir():
         model.source_dir = Path(name_or_path).expanduser()  # where a model card looks for the run's training log
     return model
 
 
 def trained_weights(name_or_path: Optional[str] = None) -> tuple[ModelConfig, dict]:
-    """``(config, trained adapter + space tensors)`` of a built-in model, a saved folder or a Hub id, without the towers."""
+    """``(config, trained adapter + space tensors and any query maps)`` of a built-in model, a saved folder or a Hub id, without the towers."""
     name_or_path = name_or_path or DEFAULT_MODEL
     from safetensors.torch import load_file
 

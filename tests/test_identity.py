@@ -35,6 +35,7 @@ def test_index_fingerprints_and_text_keys_of_shipped_models_are_unchanged():
 
     for name, fingerprint in PINNED_FINGERPRINTS.items():
         shipped = load_file(str(_package_dir("pretrained") / f"{name}.safetensors"))
+        shipped = {k: v for k, v in shipped.items() if not k.startswith("query_maps.")}  # (they rank no image)
         config = get_model_config(name)
         assert adapter_fingerprint(shipped, config.trunk, config.space, config.image_mean_cos) == fingerprint
     text = get_model_config("minilm-l6-lite0").text

@@ -26,14 +26,14 @@ def embed(task: str, model, data, text_task: str, batch_size: int = 64,
 
         read = ocr_texts(data.images, show_progress_bar=show_progress_bar)
         found = [text if text else " " for text in read]
-        return {"image": encode_images(model, data.images),
-                "text": encode_texts(model, data.question_retrieval().texts, text_task),
+        questions = data.question_retrieval().texts
+        return {"image": encode_images(model, data.images), **text_queries(model, questions, text_task, encode_texts),
                 "ocr": encode_texts(model, found, "retrieval.passage"),
                 "has_text": np.asarray([bool(text) for text in read])}
     if task == "question_retrieval":
         data = data.question_retrieval()
     if task in ("retrieval", "question_retrieval"):
-        return {"image": encode_images(model, data.images), "text": encode_texts(model, data.texts, text_task)}
+        return {"image": encode_images(model, data.images), **text_queries(model, data.texts, text_task, encode_texts)}
     if task == "zeroshot_classification":
         prompts = [template.format(name) for name in data.classnames for template in data.templates]
         return {"image": encode_images(model, data.images), "prompt": encode_texts(model, prompts, text_task)}
@@ -52,20 +52,31 @@ def embed(task: str, model, data, text_task: str, batch_size: int = 64,
     raise ValueError(f"unknown task {task!r}")
 
 
+def text_queries(model, texts: list[str], text_task: str, encode_texts) -> dict[str, np.ndarray]:
+    """``text``: the texts' vectors; ``query`` too where the model has query maps: the vectors that rank images
+    for them (``model.image_queries``), as search ranks images."""
+    out = {"text": encode_texts(model, texts, text_task)}
+    if getattr(model, "query_maps", None) is not None:
+        out["query"] = model.image_queries(texts, out["text"])
+    return out
+
+
 def score(task: str, emb: dict[str, np.ndarray], data, dim: int, model=None) -> dict:
     """Metrics with every embedding cut to its ``dim``-d Matryoshka prefix (``model``'s own, if it has one)."""
     cut = {key: value if key in ("qa_rows", "has_text") else truncate(value, dim, model) for key, value in emb.items()}
     if task == "retrieval":
-        return retrieval.evaluate(cut["image"], cut["text"], data.text_images, languages=data.languages)
+        return retrieval.evaluate(cut["image"], cut["text"], data.text_images, languages=data.languages,
+                                  query_emb=cut.get("query"))
     if task == "question_retrieval":
         return retrieval.evaluate(cut["image"], cut["text"], data.question_retrieval().text_images,
-                                  directions=("text_to_image",))
+                                  directions=("text_to_image",), query_emb=cut.get("query"))
     if task == "ocr_retrieval":
         from ..indexing.ocr_search import ocr_floor
 
         name = getattr(getattr(model, "config", None), "name", "")
         return ocr_retrieval.evaluate(cut["image"], cut["text"], cut["ocr"], emb["has_text"],
-                                      data.question_retrieval().text_images, floor=ocr_floor(name))
+                                      data.question_retrieval().text_images, floor=ocr_floor(name),
+                                      query_emb=cut.get("query"))
     if task == "zeroshot_classification":
         classes = zeroshot_classification.class_embeddings(cut["prompt"], len(data.classnames))
         return zeroshot_classification.evaluate(cut["image"], classes, data.labels)

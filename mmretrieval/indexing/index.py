@@ -273,6 +273,7 @@ class Index:
         vector=None,
         ocr: Optional[bool] = None,
         min_score: Optional[float] = None,
+        image_vector=None,
     ) -> list[Hit]:
         """Best matches for a text query, an image (path, bytes or PIL) or a ready ``vector``.
 
@@ -285,6 +286,8 @@ class Index:
         ``min_score``: the least cosine a hit keeps (``relevance``); None: the model's calibrated cut-off
         (``config.min_score``) on the image ranking of a ``text=`` or ``vector=`` query (pass 0 with an
         image's vector), none for ``image=``; a value given applies to every ranking; 0 or less: no cut-off.
+        A text query ranks images by ``model.image_queries`` (its language's query map, if the model has
+        one) and texts by its own vector; with ``vector=``, ``image_vector`` is that image-ranking vector.
         """
         if sum(x is not None for x in (text, image, vector)) != 1:
             raise ValueError("give exactly one of text=, image= or vector=")
@@ -293,14 +296,16 @@ class Index:
         if vector is None:
             vector = (self.model.encode_text(text, task="retrieval.query") if text is not None
                       else self.model.encode_image(image))
+            if text is not None:
+                image_vector = self.model.image_queries(text, vector)
         least = cutoffs(min_score, self.model.config.min_score, text_query=image is None, kinds=kinds)
         fuse_ocr = (text is not None if ocr is None else ocr) and IMAGE in kinds and self.store.ocr_record() is not None
         if fuse_ocr:
             from .ocr_search import fused_search
 
-            hits = fused_search(self, vector, limit, filter, dim, kinds, cutoffs=least)
+            hits = fused_search(self, vector, limit, filter, dim, kinds, cutoffs=least, image_vector=image_vector)
         else:
-            hits = self._query(vector, limit, filter, dim, kinds, least)
+            hits = self._query(vector, limit, filter, dim, kinds, least, image_vector=image_vector)
         warn_unknown_fields(filter, hits)
         return hits
 
@@ -332,19 +337,21 @@ class Index:
             return []
         return find_duplicates(self.store, threshold, by_search=by_search)
 
-    def _query(self, vector, limit, filter, dim, kinds, cutoffs=None) -> list[Hit]:
-        """Top ``limit`` over the rankings of ``kinds``; ``cutoffs`` maps a ranking to the least cosine it keeps."""
+    def _query(self, vector, limit, filter, dim, kinds, cutoffs=None, image_vector=None) -> list[Hit]:
+        """Top ``limit`` over the rankings of ``kinds``; ``cutoffs`` maps a ranking to the least cosine it keeps;
+        ``image_vector`` (if given) ranks images in place of ``vector``."""
         best: dict[str, Hit] = {}
-        small = None  # the model's Matryoshka prefix of the query (a raw-space model's is not a plain cut)
-        if dim is not None and dim != len(vector):
-            import torch
-
-            small = self.model.matryoshka_prefix(torch.as_tensor(vector).reshape(1, -1), dim)[0].numpy()
         for kind in kinds:
             if kind not in P.KINDS:
                 raise ValueError(f"unknown kind {kind!r}; use 'image' and/or 'text'")
+            query = image_vector if kind == IMAGE and image_vector is not None else vector
+            small = None  # the model's Matryoshka prefix of the query (a raw-space model's is not a plain cut)
+            if dim is not None and dim != len(query):
+                import torch
+
+                small = self.model.matryoshka_prefix(torch.as_tensor(query).reshape(1, -1), dim)[0].numpy()
             least = (cutoffs or {}).get(kind)
-            for point in self.store.query(vector, using=kind, limit=limit, filter=filter, prefetch_dim=dim,
+            for point in self.store.query(query, using=kind, limit=limit, filter=filter, prefetch_dim=dim,
                                           prefetch_vector=small):
                 hit = Hit.from_point(point)
                 if least is not None and hit.score < least:

@@ -34,14 +34,15 @@ def ocr_floor(model_name: str) -> float:
 
 
 def fused_search(index, vector, limit: int, filter, dim, kinds, method: str = METHOD,
-                 floor: Optional[float] = None, cutoffs: Optional[dict] = None) -> list[Hit]:
+                 floor: Optional[float] = None, cutoffs: Optional[dict] = None, image_vector=None) -> list[Hit]:
     """Top ``limit`` of the ``kinds`` rankings and the OCR ranking fused; each hit's ``score`` is the fused
     score and ``explanation`` says which lists it came from (rank and cosine in each). ``cutoffs`` (the
     relevance cut-off per ranking) are floors of the ``kinds`` rankings as ``floor`` is the OCR ranking's:
-    a hit under one keeps its place in its list's statistics but adds nothing."""
+    a hit under one keeps its place in its list's statistics but adds nothing. ``image_vector`` (if given)
+    ranks images in place of ``vector`` (``Index.search``); the OCR ranking, a text one, uses ``vector``."""
     floor = ocr_floor(index.model.config.name) if floor is None else floor
     pool = max(POOL, limit)
-    rankings = {kind: index._query(vector, pool, filter, dim, (kind,)) for kind in kinds}
+    rankings = {kind: index._query(vector, pool, filter, dim, (kind,), image_vector=image_vector) for kind in kinds}
     rankings[OCR] = [Hit.from_point(p) for p in index.store.query(vector, using=OCR, limit=pool, filter=filter)]
     fused = fuse(rankings, method=method, limit=limit, floors={**(cutoffs or {}), OCR: floor}, weights={OCR: OCR_WEIGHT})
     return [replace(f.hit, score=f.score, explanation=f.explanation) for f in fused]

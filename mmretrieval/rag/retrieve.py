@@ -41,7 +41,9 @@ def retrieve(
     if limit < 1 or max_images < 0 or pool < 1:
         raise ValueError(f"need limit >= 1, max_images >= 0 and pool >= 1 (got {limit}, {max_images}, {pool})")
     query = query_vector if query_vector is not None else embed_question(index.model, question)
-    rankings = {kind: index.search(vector=query, limit=max(pool, limit), filter=filter, kinds=(kind,), min_score=0)
+    image_query = index.model.image_queries(question, query)  # (its language's query map, if the model has one)
+    rankings = {kind: index.search(vector=query, image_vector=image_query, limit=max(pool, limit), filter=filter,
+                                   kinds=(kind,), min_score=0)
                 for kind in MODALITIES}
     floors = cutoffs(min_score, index.model.config.min_score, text_query=True, kinds=MODALITIES)
     items, images = [], 0

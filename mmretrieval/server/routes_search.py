@@ -30,8 +30,8 @@ def search_routes(state: ServerState) -> APIRouter:
             raise HTTPException(422, str(err)) from None
         vector = state.embed_queries(q)
         with state.store_lock:
-            hits = index.search(vector=vector, limit=limit, kinds=tuple(kinds.split(",")), ocr=True, filter=flt,
-                                min_score=min_score)
+            hits = index.search(vector=vector, image_vector=index.model.image_queries(q, vector), limit=limit,
+                                kinds=tuple(kinds.split(",")), ocr=True, filter=flt, min_score=min_score)
         used = min_score if min_score is not None else index.model.config.min_score
         return {"query": q, "min_score": used, "hits": [hit_json(h, q) for h in hits]}
 

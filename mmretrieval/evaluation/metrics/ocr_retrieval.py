@@ -20,10 +20,13 @@ class _Candidate:
     score: float
 
 
-def evaluate(image_emb, question_emb, ocr_emb, has_text, question_images, floor: float, pool: int = 50) -> dict:
-    """``ocr_emb`` rows of images without text are ignored (``has_text`` False): they never rank by OCR."""
+def evaluate(image_emb, question_emb, ocr_emb, has_text, question_images, floor: float, pool: int = 50,
+             query_emb=None) -> dict:
+    """``ocr_emb`` rows of images without text are ignored (``has_text`` False): they never rank by OCR.
+    ``query_emb`` (the questions as image queries, ``model.image_queries``; default ``question_emb``) ranks
+    the image vectors, as search does."""
     positives = positives_mask(question_images, len(image_emb))
-    by_image = question_emb @ image_emb.T
+    by_image = (question_emb if query_emb is None else query_emb) @ image_emb.T
     by_ocr = np.where(has_text[None, :], question_emb @ ocr_emb.T, -np.inf)
     metrics = {}
     for name, scores in (("image", by_image), ("ocr", by_ocr)):

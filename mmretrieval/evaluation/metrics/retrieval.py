@@ -2,7 +2,8 @@
 
 text->image: each caption is a query; it hits if one of its images is in the top k.
 image->text: each image is a query; it hits if any one of its captions is in the top k.
-With ``languages``, each language is scored on its own captions and the top-level numbers are the mean
+``query_emb`` (the captions as image queries, ``model.image_queries``; default ``text_emb``) ranks images
+for text->image; image->text ranks ``text_emb``. With ``languages``, each language is scored on its own captions and the top-level numbers are the mean
 over languages.
 """
 
@@ -18,14 +19,18 @@ KS = (1, 5, 10)
 
 
 def evaluate(image_emb: np.ndarray, text_emb: np.ndarray, text_images: list[list[int]], ks: Sequence[int] = KS,
-             languages: Optional[list[str]] = None, directions=("text_to_image", "image_to_text")) -> dict:
+             languages: Optional[list[str]] = None, directions=("text_to_image", "image_to_text"),
+             query_emb: Optional[np.ndarray] = None) -> dict:
     """Metrics as percentages: ``text_to_image_R@k``, ``image_to_text_R@k`` and ``mean_recall``."""
-    scores = np.asarray(text_emb, dtype=np.float32) @ np.asarray(image_emb, dtype=np.float32).T
+    image_emb = np.asarray(image_emb, dtype=np.float32).T
+    scores = np.asarray(text_emb, dtype=np.float32) @ image_emb
+    queries = scores if query_emb is None else np.asarray(query_emb, dtype=np.float32) @ image_emb
     positives = positives_mask(text_images, scores.shape[1])
     if languages is None:
-        return _recalls(scores, positives, ks, directions)
+        return _recalls(queries, scores, positives, ks, directions)
     languages = np.asarray(languages)
-    per_language = {lang: _recalls(scores[languages == lang], positives[languages == lang], ks, directions)
+    per_language = {lang: _recalls(queries[languages == lang], scores[languages == lang], positives[languages == lang],
+                                   ks, directions)
                     for lang in sorted(set(languages.tolist()))}
     metrics = {key: round(float(np.mean([m[key] for m in per_language.values()])), 4)
                for key in next(iter(per_language.values()))}
@@ -34,10 +39,11 @@ def evaluate(image_emb: np.ndarray, text_emb: np.ndarray, text_images: list[list
     return metrics
 
 
-def _recalls(scores: np.ndarray, positives: np.ndarray, ks, directions) -> dict:
+def _recalls(queries: np.ndarray, scores: np.ndarray, positives: np.ndarray, ks, directions) -> dict:
+    """``queries``: text->image scores; ``scores``: the texts' own (image->text)."""
     metrics = {}
     if "text_to_image" in directions:
-        metrics.update({f"text_to_image_R@{k}": percent(h) for k, h in hit_rates(scores, positives, ks).items()})
+        metrics.update({f"text_to_image_R@{k}": percent(h) for k, h in hit_rates(queries, positives, ks).items()})
     if "image_to_text" in directions:
         captioned = positives.any(axis=0)  # images without a caption (in this language) are not queries
         hits = hit_rates(scores.T[captioned], positives.T[captioned], ks)
