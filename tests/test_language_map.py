@@ -124,6 +124,26 @@ def test_search_ranks_images_by_the_mapped_query_and_texts_by_the_text_model_s(m
         assert hit.score == pytest.approx(want, abs=1e-4)
 
 
+def test_the_server_and_rag_rank_images_as_search_does(mapped_model, assets, tmp_path):
+    pytest.importorskip("fastapi", reason="the server needs the serve extra: pip install -e '.[serve]'")
+    from fastapi.testclient import TestClient
+
+    from mmretrieval.rag import retrieve
+    from mmretrieval.server import ServerSettings, create_app
+
+    note = tmp_path / "note.txt"
+    note.write_text("ein Hund im Garten")
+    with Index(VectorStore(":memory:"), mapped_model) as index:
+        index.add_images([assets], show_progress=False)
+        index.add_texts([note], show_progress=False)
+        want = {hit.id: hit.score for hit in index.search(text=GERMAN, kinds=("image", "text"), limit=20, min_score=-1)}
+        api = TestClient(create_app(index, ServerSettings()))
+        served = api.get("/api/search", params={"q": GERMAN, "kinds": "image,text", "limit": 20, "min_score": -1}).json()
+        bundle = retrieve(index, GERMAN, limit=10, max_images=10, min_score=-1)
+    assert {h["id"]: pytest.approx(h["score"], abs=1e-5) for h in served["hits"]} == want
+    assert {item.id: pytest.approx(item.cosine, abs=1e-5) for item in bundle.items} == want
+
+
 def test_retrieval_scores_text_to_image_with_the_image_queries():
     image = np.eye(3, dtype=np.float32)
     text = np.eye(3, dtype=np.float32)
