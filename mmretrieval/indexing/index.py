@@ -341,15 +341,13 @@ class Index:
         """Top ``limit`` over the rankings of ``kinds``; ``cutoffs`` maps a ranking to the least cosine it keeps;
         ``image_vector`` (if given) ranks images in place of ``vector``."""
         best: dict[str, Hit] = {}
+        image_vector = vector if image_vector is None else image_vector
+        smalls = {id(v): self._prefix(v, dim) for v in (vector, image_vector)}  # (one prefix when they are one)
         for kind in kinds:
             if kind not in P.KINDS:
                 raise ValueError(f"unknown kind {kind!r}; use 'image' and/or 'text'")
-            query = image_vector if kind == IMAGE and image_vector is not None else vector
-            small = None  # the model's Matryoshka prefix of the query (a raw-space model's is not a plain cut)
-            if dim is not None and dim != len(query):
-                import torch
-
-                small = self.model.matryoshka_prefix(torch.as_tensor(query).reshape(1, -1), dim)[0].numpy()
+            query = image_vector if kind == IMAGE else vector
+            small = smalls[id(query)]
             least = (cutoffs or {}).get(kind)
             for point in self.store.query(query, using=kind, limit=limit, filter=filter, prefetch_dim=dim,
                                           prefetch_vector=small):
@@ -359,6 +357,14 @@ class Index:
                 if hit.id not in best or hit.score > best[hit.id].score:
                     best[hit.id] = hit
         return sorted(best.values(), key=lambda h: -h.score)[:limit]
+
+    def _prefix(self, vector, dim):
+        """The model's ``dim``-d Matryoshka prefix of a query (a raw-space model's is not a plain cut), or None."""
+        if dim is None or dim == len(vector):
+            return None
+        import torch
+
+        return self.model.matryoshka_prefix(torch.as_tensor(vector).reshape(1, -1), dim)[0].numpy()
 
     def get(self, point_id: str) -> Optional[Hit]:
         records = self.store.retrieve([point_id]) if self.store.exists() else []

@@ -29,9 +29,10 @@ def search_routes(state: ServerState) -> APIRouter:
         except ValueError as err:
             raise HTTPException(422, str(err)) from None
         vector = state.embed_queries(q)
+        image_vector = index.model.image_queries(q, vector)  # (outside the store lock: no store work)
         with state.store_lock:
-            hits = index.search(vector=vector, image_vector=index.model.image_queries(q, vector), limit=limit,
-                                kinds=tuple(kinds.split(",")), ocr=True, filter=flt, min_score=min_score)
+            hits = index.search(vector=vector, image_vector=image_vector, limit=limit, kinds=tuple(kinds.split(",")),
+                                ocr=True, filter=flt, min_score=min_score)
         used = min_score if min_score is not None else index.model.config.min_score
         return {"query": q, "min_score": used, "hits": [hit_json(h, q) for h in hits]}
 

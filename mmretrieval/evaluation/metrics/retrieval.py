@@ -3,8 +3,8 @@
 text->image: each caption is a query; it hits if one of its images is in the top k.
 image->text: each image is a query; it hits if any one of its captions is in the top k.
 ``query_emb`` (the captions as image queries, ``model.image_queries``; default ``text_emb``) ranks images
-for text->image; image->text ranks ``text_emb``. With ``languages``, each language is scored on its own captions and the top-level numbers are the mean
-over languages.
+for text->image; image->text ranks ``text_emb``. With ``languages``, each language is scored on its own
+captions and the top-level numbers are the mean over languages.
 """
 
 from __future__ import annotations
