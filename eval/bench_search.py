@@ -24,7 +24,7 @@ import numpy as np
 
 from mmretrieval.indexing import Index, small_dim_for
 from mmretrieval.store import IMAGE, SMALL, Point, VectorStore, point_id
-from mmretrieval.store_backends import ENGINES
+from mmretrieval.store.backends import ENGINES
 
 QUERIES = ["a dog running on the beach", "a child in a red shirt", "two people climbing a rock",
            "a man riding a bike", "a black cat on a sofa", "a crowd at a concert", "a boat on a lake"]

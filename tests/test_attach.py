@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from qdrant_client import QdrantClient, models
 
-from mmretrieval.attach import OWNER, OWNER_KEY, foreign_text
+from mmretrieval.store.attached import OWNER, OWNER_KEY, foreign_text
 from mmretrieval.indexing import Index
 from mmretrieval.store import ModelMismatchError
 

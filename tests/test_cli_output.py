@@ -8,7 +8,7 @@ import warnings
 import pytest
 
 from mmretrieval.cli.main import main
-from mmretrieval.queries import MAX_QUERY_CHARS, check_query
+from mmretrieval.search.query import MAX_QUERY_CHARS, check_query
 
 
 @pytest.fixture(scope="module")

@@ -68,7 +68,7 @@ def test_open_clip_checkpoint_through_the_suite_and_report(tiny_model, data_root
                                             "patch_size": 16},
             "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1}}
     (tmp_path / "mmr-test-eval-clip.json").write_text(json.dumps(arch))
-    from mmretrieval.open_clip_loader import registered_architecture
+    from mmretrieval.baselines.open_clip_loader import registered_architecture
 
     torch.manual_seed(0)
     with registered_architecture(tmp_path / "mmr-test-eval-clip.json"):

@@ -10,8 +10,8 @@ from PIL import Image, TiffImagePlugin
 
 from mmretrieval.cli.main import main
 from mmretrieval.indexing import Index
-from mmretrieval.photo_filters import parse_near, photo_filter
-from mmretrieval.photo_meta import read_photo_metadata
+from mmretrieval.store.photo_filters import parse_near, photo_filter
+from mmretrieval.indexing.photo_meta import read_photo_metadata
 from mmretrieval.store import Point, VectorStore
 
 R = TiffImagePlugin.IFDRational
@@ -129,7 +129,7 @@ def test_index_payload_and_api_filters(engine, tiny_model, photos, tmp_path):
 def test_collection_from_before_exif_gets_it_without_reencoding(engine, tiny_model, photos, tmp_path, monkeypatch):
     if engine == "edge":
         pytest.importorskip("qdrant_edge")
-    from mmretrieval import payload as P
+    from mmretrieval.store import payload as P
     from mmretrieval.indexing import index as index_module
 
     with Index(VectorStore(tmp_path / "store", engine=engine), tiny_model) as index:

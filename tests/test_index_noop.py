@@ -26,7 +26,7 @@ def no_model_loads(monkeypatch):
 
 
 def test_unchanged_folder_loads_no_model_and_reads_no_file(tiny_model, photos, tmp_path, monkeypatch):
-    from mmretrieval.ingest_text import add_texts
+    from mmretrieval.indexing.texts import add_texts
 
     with Index.open(path=tmp_path / "q", model=tiny_model) as index:
         first = index.add_images([photos], show_progress=False)

@@ -7,7 +7,7 @@ import sys
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from mmretrieval import payload as P
+from mmretrieval.store import payload as P
 from mmretrieval.indexing import Index
 from mmretrieval.store import IMAGE, SMALL, TEXT
 
@@ -47,7 +47,7 @@ def ocr_index(photos, tmp_path_factory):
 
 
 def test_engine_reads_rendered_words(photos):
-    from mmretrieval.ocr import load_engine
+    from mmretrieval.indexing.ocr import load_engine
 
     result = load_engine().read(Image.open(photos / "sign.jpg"))
     assert result.error is None
@@ -98,7 +98,7 @@ def test_rerun_with_ocr_reads_images_indexed_without_it(photos, tmp_path, tiny_m
 
 
 def test_missing_engine_says_which_extra_and_indexes_anyway(photos, tmp_path, tiny_model, monkeypatch):
-    from mmretrieval import ocr
+    from mmretrieval.indexing import ocr
 
     monkeypatch.setitem(sys.modules, "rapidocr", None)  # import rapidocr -> ImportError
     monkeypatch.setattr(ocr, "_shared", {})
@@ -110,7 +110,7 @@ def test_missing_engine_says_which_extra_and_indexes_anyway(photos, tmp_path, ti
 
 
 def test_a_failed_read_is_listed_and_the_image_indexed(photos, tmp_path, tiny_model, monkeypatch):
-    from mmretrieval import ocr
+    from mmretrieval.indexing import ocr
 
     engine = ocr.load_engine()
     monkeypatch.setattr(engine, "_engine", lambda pixels: 1 / 0)

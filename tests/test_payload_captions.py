@@ -1,7 +1,7 @@
 """One sidecar rule for indexing and training, one set of image suffixes, one payload schema."""
 
-from mmretrieval import payload as P
-from mmretrieval.captions import caption_sidecars, sidecar_captions, sidecar_lines
+from mmretrieval.store import payload as P
+from mmretrieval.indexing.captions import caption_sidecars, sidecar_captions, sidecar_lines
 from mmretrieval.images import image_suffixes, is_image_file
 from mmretrieval.train.data import load_pairs
 

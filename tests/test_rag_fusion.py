@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from mmretrieval.rag.fusion import fuse
+from mmretrieval.search.fusion import fuse
 
 
 @dataclass

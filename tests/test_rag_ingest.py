@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from mmretrieval.captions import read_caption_csv, sidecar_captions
+from mmretrieval.indexing.captions import read_caption_csv, sidecar_captions
 from mmretrieval.indexing import Index
-from mmretrieval.ingest_text import add_texts, collect_documents
+from mmretrieval.indexing.texts import add_texts, collect_documents
 from mmretrieval.rag import retrieve
 
 SPACE = "# Rockets\n\n" + "A rocket burns fuel to lift off into orbit. " * 30 + "\n\n# Cats\n\n" + "Cats sleep on sofas. " * 30

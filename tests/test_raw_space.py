@@ -139,7 +139,7 @@ def test_index_stores_and_queries_the_models_own_prefixes(raw, tmp_path, assets)
     with Index(VectorStore(":memory:"), raw) as index:
         index.add_images([assets], show_progress=False)
         (tmp_path / "notes.md").write_text("# Launch\n\nThe rocket lifts off the pad into a clear sky.\n")
-        from mmretrieval.ingest_text import add_texts
+        from mmretrieval.indexing.texts import add_texts
 
         add_texts(index, [tmp_path / "notes.md"])
         small_dim = index.store.info().small_dim

@@ -68,7 +68,7 @@ def test_the_demo_folder_holds_photos_only(assets):
     """`mmretrieval index assets` (the README's main command) must not index a licence table as a document."""
     from mmretrieval.images import is_image_file
     from mmretrieval.indexing.files import collect
-    from mmretrieval.ingest_text import collect_documents
+    from mmretrieval.indexing.texts import collect_documents
 
     assert collect_documents([assets]).files == []
     assert collect([assets]).files == sorted(str(p) for p in assets.iterdir())

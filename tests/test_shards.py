@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from mmretrieval.shards import expand_shards, is_shard_source, read_shard
+from mmretrieval.train.shards import expand_shards, is_shard_source, read_shard
 from mmretrieval.train.feature_table import FeatureTable
 from mmretrieval.train.shard_features import shard_features
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mmretrieval.store import IMAGE, SMALL, TEXT, ModelMismatchError, Point, StoreLockedError, VectorStore, point_id
-from mmretrieval.store_backends import ENGINES
+from mmretrieval.store.backends import ENGINES
 
 
 def _available(engine: str) -> str:
@@ -198,9 +198,9 @@ def test_engines_and_facade_share_one_contract_without_an_import_cycle():
     import subprocess
     import sys
 
-    from mmretrieval.store_backends import base, open_backend
+    from mmretrieval.store.backends import base, open_backend
 
-    code = ("import sys, mmretrieval.store_backends.client as c, mmretrieval.store_backends.edge as e; "
+    code = ("import sys, mmretrieval.store.backends.client as c, mmretrieval.store.backends.edge as e; "
             "print('mmretrieval.store' in sys.modules)")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "False"  # the engines need only base.py, never the facade

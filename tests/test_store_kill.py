@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from mmretrieval.store import VectorStore, point_id
-from mmretrieval.store_backends import ENGINES
+from mmretrieval.store.backends import ENGINES
 
 WRITER = """
 import sys

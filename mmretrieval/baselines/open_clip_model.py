@@ -9,7 +9,7 @@ from tqdm.auto import tqdm
 
 from ..encoding import as_list, batches, default_device, finish
 from ..images import load_image
-from ..open_clip_loader import create_open_clip, registered_architecture
+from .open_clip_loader import create_open_clip, registered_architecture
 
 
 class OpenCLIPModel:

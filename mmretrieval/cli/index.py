@@ -32,9 +32,9 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..captions import read_caption_csv, sidecar_captions
+    from ..indexing.captions import read_caption_csv, sidecar_captions
     from ..indexing.files import collect
-    from ..ingest_text import split_inputs
+    from ..indexing.texts import split_inputs
 
     images, texts = split_inputs(args.paths)
     scope = collect(images)
@@ -49,7 +49,7 @@ def run(args) -> int:
                                             show_progress=not args.no_progress, num_workers=args.workers,
                                             ocr=args.ocr))
             print(reports[-1].summary())
-        if texts:  # text documents become passages (mmretrieval/ingest_text.py)
+        if texts:  # text documents become passages (mmretrieval/indexing/texts.py)
             reports.append(index.add_texts(texts, size=args.passage_tokens, overlap=args.passage_overlap,
                                            batch_size=args.batch_size, show_progress=not args.no_progress))
             print("documents: " + reports[-1].summary())

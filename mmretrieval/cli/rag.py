@@ -24,7 +24,7 @@ def generator_config(args):
 
 
 def register(subparsers) -> None:
-    from ..rag.fusion import FUSION_METHODS
+    from ..search.fusion import FUSION_METHODS
 
     parser = subparsers.add_parser("rag", help="retrieve images + passages for a question; optionally answer it")
     parser.add_argument("question", help="the question, e.g. \"what launches from the pad?\"")
@@ -44,7 +44,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     import json
 
-    from ..photo_filters import images_only, photo_filter
+    from ..store.photo_filters import images_only, photo_filter
     from ..rag import generate, retrieve
 
     config = generator_config(args)

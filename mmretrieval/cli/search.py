@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import re
 
-from .. import payload as P
-from ..ocr_words import matched_lines
-from ..photo_filters import DATE_FORMAT, NEAR_FORMAT, photo_filter
-from ..queries import check_query
+from ..store import payload as P
+from ..search.ocr_words import matched_lines
+from ..store.photo_filters import DATE_FORMAT, NEAR_FORMAT, photo_filter
+from ..search.query import check_query
 from .format import hit_line, snippet
 from .store_args import add_store_arguments, open_index
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from ..store_backends import ENGINES
+from ..store.backends import ENGINES
 
 
 def add_store_arguments(parser, collection: bool = True, model: bool = True) -> None:

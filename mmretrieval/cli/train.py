@@ -66,7 +66,7 @@ def run(args) -> int:
     from ..config import ModelConfig
     from ..model import MMRetrievalModel
     from ..registry import get_model_config
-    from ..shards import is_shard_source
+    from ..train.shards import is_shard_source
     from ..train.data import load_pairs
     from ..train.loop import TrainConfig, train
     from ..train.shard_features import shard_pair_features

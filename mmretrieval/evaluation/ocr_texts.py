@@ -15,7 +15,7 @@ def ocr_texts(paths: list[str], show_progress_bar: Optional[bool] = None) -> lis
     """One string per image ("" where OCR finds no text); an OCR failure stops the run and is named."""
     from PIL import Image
 
-    from ..ocr import load_engine
+    from ..indexing.ocr import load_engine
 
     engine = load_engine()
     folder = cache_dir("ocr", engine.name.replace(" ", "-"))

@@ -1,6 +1,17 @@
-"""Index images (and texts) into Qdrant and search them."""
+"""The one ingestion path: files on disk -> prepared images and passages -> vectors -> a reconciled collection.
 
-from .index import Index, model_fingerprint, small_dim_for
-from .results import Hit, IndexReport
+The public names load on first use (PEP 562), so importing a module of this package stays light.
+"""
 
-__all__ = ["Hit", "Index", "IndexReport", "model_fingerprint", "small_dim_for"]
+from ..lazy import lazy_exports
+
+_PUBLIC = {
+    "Index": ".index",
+    "model_fingerprint": ".index",
+    "small_dim_for": ".index",
+    "Hit": ".results",
+    "IndexReport": ".results",
+}
+
+__all__ = sorted(_PUBLIC)
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)

@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from ..attach import embedded_texts
+from ..store.attached import embedded_texts
 
 SAMPLE = 8  # texts re-embedded
 MIN_COSINE = 0.98  # median cosine to the stored vectors that counts as the same text model

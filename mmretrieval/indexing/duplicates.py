@@ -13,7 +13,7 @@ from typing import Iterable, Iterator, Optional
 
 import numpy as np
 
-from .. import payload as P
+from ..store import payload as P
 from ..store import IMAGE
 from .results import Hit
 

@@ -16,14 +16,14 @@ from tqdm.auto import tqdm
 from ..images import MAX_IMAGE_PIXELS
 from ..store import (DEFAULT_COLLECTION, IMAGE, OCR, SMALL, TEXT, CollectionInfo, ModelMismatchError, Point, VectorStore,
                      build_filter, point_id)
-from .. import payload as P
+from ..store import payload as P
 from ..identity import model_fingerprint
-from ..queries import check_query
+from ..search.query import check_query
 from .files import collect
 from .schema import warn_unknown_fields
 from ..parallel import bounded_map
 from .prepare import MAX_FILE_BYTES, Prepared, prepare
-from ..relevance import cutoffs
+from ..search.relevance import cutoffs
 from .duplicates import DuplicateGroup, find_duplicates
 from .attach_check import check_raw_space, check_text_model
 from .results import Hit, IndexReport
@@ -133,7 +133,7 @@ class Index:
         payload; images indexed before that was read get it now by a payload-only update (no re-encoding).
         Bad files are skipped and listed (with reasons) in the report.
         ``captions`` maps paths to captions, stored in the payload and embedded as ``text`` vectors.
-        ``ocr`` reads the text in each image (``mmretrieval.ocr``): stored as ``ocr_text``/``ocr_lines`` and
+        ``ocr`` reads the text in each image (``mmretrieval.indexing.ocr``): stored as ``ocr_text``/``ocr_lines`` and
         embedded as a passage in the ``ocr`` vector; images indexed before without it are read now. Without
         an OCR engine (or in a collection that cannot hold OCR vectors) the run goes on without OCR and says why.
         """
@@ -199,15 +199,15 @@ class Index:
     def add_texts(self, paths_or_globs, size: Optional[int] = None, overlap: Optional[int] = None,
                   batch_size: int = 32, show_progress: bool = True, **options) -> IndexReport:
         """Bring the collection in line with the text documents (``.txt``, ``.md``) under ``paths_or_globs``:
-        overlapping passages of ``size`` tokens (``overlap`` shared), see :func:`mmretrieval.ingest_text.add_texts`."""
-        from ..ingest_text import add_texts
+        overlapping passages of ``size`` tokens (``overlap`` shared), see :func:`mmretrieval.indexing.texts.add_texts`."""
+        from .texts import add_texts
 
         return add_texts(self, paths_or_globs, size=size, overlap=overlap, batch_size=batch_size,
                          show_progress=show_progress, **options)
 
     def _ocr_reader(self, report: IndexReport):
         """The OCR engine's ``read`` for this run, or None (and a note in ``report`` saying why)."""
-        from ..ocr import OCRUnavailableError, load_engine
+        from .ocr import OCRUnavailableError, load_engine
 
         where = f"collection {self.store.collection!r}"
         if self.store.attached is not None:

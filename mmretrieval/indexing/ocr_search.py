@@ -2,7 +2,7 @@
 
 A text query meets two lists: images by their pixels (``image`` vector) and images by the text OCR
 read in them (``ocr`` vector, the text embedded as a passage). Their cosines are not comparable, so
-the lists are fused (``rag.fusion``) by z-score: each cosine standardised against its own list's
+the lists are fused (``search.fusion``) by z-score: each cosine standardised against its own list's
 top ``POOL``. On the text-rich VQA set that beats reciprocal rank fusion by far (R@1 83 vs 3 with
 e5-small-lite0, eval/report.md): there the image list ranks the right page at random, and RRF rewards
 any image that sits in both lists. An OCR hit only adds to an image's score when its cosine clears the
@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Optional
 
-from ..rag.fusion import fuse
+from ..search.fusion import fuse
 from ..store import OCR
 from .results import Hit
 

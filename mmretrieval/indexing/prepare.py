@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from ..images import MAX_IMAGE_PIXELS, ImageLoadError, load_image, load_image_size_exif
-from ..photo_meta import photo_metadata, read_photo_metadata
+from .photo_meta import photo_metadata, read_photo_metadata
 from ..store import point_id
 
 MAX_FILE_BYTES = 256 * 2**20
@@ -27,8 +27,8 @@ class Prepared:
     height: int = 0
     pixels: object = None
     error: Optional[str] = None
-    ocr: object = None  # mmretrieval.ocr.OCRResult, when read with OCR
-    photo: Optional[dict] = None  # the EXIF fields (mmretrieval.photo_meta), when read
+    ocr: object = None  # mmretrieval.indexing.ocr.OCRResult, when read with OCR
+    photo: Optional[dict] = None  # the EXIF fields (mmretrieval.indexing.photo_meta), when read
 
 
 def prepare(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ..payload import KIND, KIND_IMAGE, PATH
+from ..store.payload import KIND, KIND_IMAGE, PATH
 
 
 @dataclass

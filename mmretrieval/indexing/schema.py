@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import warnings
 
-from ..payload import IMAGE_FIELDS, PASSAGE_FIELDS
+from ..store.payload import IMAGE_FIELDS, PASSAGE_FIELDS
 
 FIELDS = tuple(sorted(set(IMAGE_FIELDS + PASSAGE_FIELDS)))
 

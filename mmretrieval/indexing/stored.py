@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from ..payload import PATH
+from ..store.payload import PATH
 from .files import Scope
 
 

@@ -1,7 +1,7 @@
 """Multimodal retrieval-augmented generation: passages, fused image+text retrieval, context bundles."""
 
 from .bundle import ContextBundle, ContextItem, build_prompt
-from .fusion import FUSION_METHODS, FusedHit, fuse
+from ..search.fusion import FUSION_METHODS, FusedHit, fuse
 from .generate import GeneratorConfig, generate
 from .passages import Passage, read_document, split_passages
 from .retrieve import retrieve

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Mapping, Optional
 
-from .. import payload as P
-from ..relevance import cutoffs
-from ..queries import check_query
+from ..store import payload as P
+from ..search.relevance import cutoffs
+from ..search.query import check_query
 from .bundle import ContextBundle, ContextItem, build_prompt
-from .fusion import RRF_K, describe, fuse
+from ..search.fusion import RRF_K, describe, fuse
 
 MODALITIES = P.KINDS
 

@@ -7,8 +7,8 @@ from typing import Optional
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from ..queries import check_query
-from ..rag.fusion import FUSION_METHODS
+from ..search.query import check_query
+from ..search.fusion import FUSION_METHODS
 from ..rag.generate import GenerationError, generate
 from ..rag.retrieve import retrieve
 from .state import ServerState

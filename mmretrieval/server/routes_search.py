@@ -7,8 +7,8 @@ from typing import Optional
 from fastapi import APIRouter, File, HTTPException, Query, UploadFile
 
 from ..images import ImageLoadError, load_image
-from ..photo_filters import photo_filter
-from ..queries import check_query
+from ..store.photo_filters import photo_filter
+from ..search.query import check_query
 from .state import ServerState
 from .views import hit_json
 

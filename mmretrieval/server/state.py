@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from fastapi import HTTPException
 
-from .. import payload as P
+from ..store import payload as P
 from .batching import QueryBatcher
 from .settings import ServerSettings
 

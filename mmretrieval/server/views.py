@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from typing import Optional
 
-from .. import payload as P
-from ..ocr_words import matched_lines
+from ..store import payload as P
+from ..search.ocr_words import matched_lines
 
 
 def urls(point_id: str) -> dict:

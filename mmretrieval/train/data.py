@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
-from ..captions import sidecar_lines
+from ..indexing.captions import sidecar_lines
 from ..images import is_image_file
 
 _TOKEN_FILES = ("captions.txt", "Flickr8k.token.txt", "results_20130124.token")
@@ -147,7 +147,7 @@ def table_pairs(path, images: Optional[str] = None) -> Pairs:
 
 def sidecar_pairs(folder) -> Pairs:
     """Images in ``folder`` (recursively), each with a sidecar of captions, one per line (see
-    :mod:`mmretrieval.captions` for the sidecar rule and how indexing reads the same file)."""
+    :mod:`mmretrieval.indexing.captions` for the sidecar rule and how indexing reads the same file)."""
     folder = Path(folder)
     rows = []
     for image in sorted(p for p in folder.rglob("*") if p.is_file() and is_image_file(p)):

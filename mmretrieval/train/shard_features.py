@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from ..encoding import pixel_batches
 from ..identity import short_hash, text_identity, trunk_identity
 from ..paths import cache_dir
-from ..shards import ShardProblem, expand_shards, read_shard
+from .shards import ShardProblem, expand_shards, read_shard
 from .feature_table import FeatureTable, append_rows
 from .features import CAPTION_TASK, PairFeatures
 

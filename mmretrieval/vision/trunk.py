@@ -108,7 +108,7 @@ class OpenCLIPTrunk(ImageTrunk):
 
     def __init__(self, name: str, pretrained: Optional[str] = None):
         super().__init__()
-        from ..open_clip_loader import create_open_clip
+        from ..baselines.open_clip_loader import create_open_clip
 
         model, self.preprocess, _ = create_open_clip(name, pretrained)
         self.visual = model.visual

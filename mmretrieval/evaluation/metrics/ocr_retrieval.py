@@ -1,5 +1,5 @@
 """Question -> image retrieval three ways: by the image vector, by the text OCR read in the image, and
-both fused the way search fuses them (``indexing.ocr_search``: ``rag.fusion`` over each list's top pool,
+both fused the way search fuses them (``indexing.ocr_search``: ``search.fusion`` over each list's top pool,
 OCR candidates below the model's floor adding nothing), by RRF and by z-score."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...indexing.ocr_search import METHOD, OCR_WEIGHT
-from ...rag.fusion import FUSION_METHODS, fuse
+from ...search.fusion import FUSION_METHODS, fuse
 from .ranking import hit_rates, percent, positives_mask
 from .retrieval import KS
 

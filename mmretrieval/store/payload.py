@@ -1,6 +1,6 @@
 """The payload schema of the points mmretrieval writes: every key name, and the two payload shapes.
 
-Writers (``indexing``, ``ingest_text``) build payloads with :func:`image_payload` and
+Writers (``indexing``, ``indexing.texts``) build payloads with :func:`image_payload` and
 :func:`passage_payload`; readers (``rag``, ``server``, ``cli``) read them by these names.
 
 image point:   kind="image", path, hash (SHA-256 of the file), size, mtime, width, height[, caption]
@@ -29,7 +29,7 @@ PASSAGE = "passage"
 START = "start"
 END = "end"
 OCR_TEXT = "ocr_text"  # the lines read from the image, joined by newlines ("" when it shows no text)
-OCR_LINES = "ocr_lines"  # [{"text", "box": [[x, y] x 4], "score"}], see mmretrieval.ocr.OCRLine
+OCR_LINES = "ocr_lines"  # [{"text", "box": [[x, y] x 4], "score"}], see mmretrieval.indexing.ocr.OCRLine
 TAKEN = "taken"  # RFC 3339: DateTimeOriginal (else DateTime), with OffsetTimeOriginal when present
 CAMERA_MAKE = "camera_make"
 CAMERA_MODEL = "camera_model"
@@ -58,9 +58,9 @@ GEO_FIELDS = (LOCATION,)
 def image_payload(path: str, hash: str, size: int, mtime: float, width: int, height: int,
                   caption: Optional[str] = None, ocr_lines: Optional[list] = None,
                   photo: Optional[dict] = None) -> dict:
-    """``ocr_lines`` (:class:`mmretrieval.ocr.OCRLine` objects, ``[]`` for no text) when the image was read
+    """``ocr_lines`` (:class:`mmretrieval.indexing.ocr.OCRLine` objects, ``[]`` for no text) when the image was read
     by OCR; None leaves the OCR keys out (not read, or the read failed). ``photo``: the EXIF fields
-    (:func:`mmretrieval.photo_meta.photo_metadata`); None when EXIF was not read."""
+    (:func:`mmretrieval.indexing.photo_meta.photo_metadata`); None when EXIF was not read."""
     payload = {KIND: KIND_IMAGE, PATH: path, HASH: hash, SIZE: size, WIDTH: width, HEIGHT: height, MTIME: mtime}
     if photo is not None:
         payload.update(photo_payload(photo))

@@ -16,13 +16,13 @@ from typing import Optional
 
 from tqdm.auto import tqdm
 
-from .indexing import IndexReport
+from . import IndexReport
 from .captions import caption_sidecars
-from .indexing.files import Scope, collect
-from .indexing.stored import prune_missing, stored_by_path
-from .rag.passages import TEXT_SUFFIXES, is_markdown, read_document, split_passages
-from .payload import HASH, passage_payload
-from .store import SMALL, TEXT, Point, point_id
+from .files import Scope, collect
+from .stored import prune_missing, stored_by_path
+from ..rag.passages import TEXT_SUFFIXES, is_markdown, read_document, split_passages
+from ..store.payload import HASH, passage_payload
+from ..store import SMALL, TEXT, Point, point_id
 
 MAX_DOCUMENT_BYTES = 50 * 2**20
 

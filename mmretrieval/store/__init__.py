@@ -1,7 +1,7 @@
 """One facade over Qdrant: an embedded collection on disk (default), ``:memory:``, or a server by URL.
 
-Two engines run it (``engine=``, see :mod:`mmretrieval.store_backends`; their contract is
-:mod:`mmretrieval.store_backends.base`): qdrant-client (default;
+Two engines run it (``engine=``, see :mod:`mmretrieval.store.backends`; their contract is
+:mod:`mmretrieval.store.backends.base`): qdrant-client (default;
 local mode or a server) and qdrant-edge (Rust, in-process, embedded only), with the same semantics.
 
 Schema: every point may hold the named vectors ``image`` and ``text`` (full dim, one joint space),
@@ -12,7 +12,7 @@ the model that made it, and vectors from another model are refused.
 
 ``vector=NAME`` *attaches* to a collection another tool made (LangChain, LlamaIndex, qdrant-client):
 mmretrieval's points go into its dense vector ``NAME`` and no other point is touched (see
-:mod:`mmretrieval.attach`).
+:mod:`mmretrieval.store.attached`).
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
-from .attach import RECORD_KEY, Attached, check_vector
+from .attached import RECORD_KEY, Attached, check_vector
 from .payload import KIND
-from .store_backends import DEFAULT_ENGINE, open_backend
-from .store_backends.base import ModelMismatchError, Point, StoreLockedError  # noqa: F401  (public here too)
-from .store_backends.client import LOCAL_MODE_COMFORT_LIMIT  # noqa: F401  (public name, kept here)
+from .backends import DEFAULT_ENGINE, open_backend
+from .backends.base import ModelMismatchError, Point, StoreLockedError  # noqa: F401  (public here too)
+from .backends.client import LOCAL_MODE_COMFORT_LIMIT  # noqa: F401  (public name, kept here)
 
 IMAGE, TEXT, OCR, SMALL = "image", "text", "ocr", "small"  # named vectors
 FULL_VECTORS = (IMAGE, TEXT, OCR)
@@ -67,7 +67,7 @@ def point_id(*parts: str) -> str:
 class VectorStore:
     """Qdrant collection access: ``path`` (folder or ``":memory:"``) for embedded mode, or ``url``.
 
-    ``engine`` picks what runs it (see :mod:`mmretrieval.store_backends`): ``"client"`` (the default,
+    ``engine`` picks what runs it (see :mod:`mmretrieval.store.backends`): ``"client"`` (the default,
     or ``$MMRETRIEVAL_ENGINE``; qdrant-client: local mode for a folder, or a server by ``url``) or
     ``"edge"`` (qdrant-edge, Qdrant's Rust engine in-process; embedded only, faster on large collections).
     ``client`` runs it on an open ``QdrantClient`` shared with other code (which closes it).

@@ -54,7 +54,7 @@ class Attached:
         images, ``text`` everything else (the other tools' texts and mmretrieval's passages)."""
         from qdrant_client import models
 
-        from .store import build_filter
+        from . import build_filter
 
         images = build_filter(Attached.own(P.KIND_IMAGE))
         return images if kind == P.KIND_IMAGE else models.Filter(must_not=[images])
@@ -155,7 +155,7 @@ def check_vector(vectors_config: Any, name: str, dim: int, collection: str, loca
     """Refuse unless the collection has a cosine dense vector ``name`` of ``dim`` dimensions."""
     from qdrant_client import models
 
-    from .store_backends.base import ModelMismatchError
+    from .backends.base import ModelMismatchError
 
     named = vectors_config if isinstance(vectors_config, dict) else {"": vectors_config}
     if name not in named:

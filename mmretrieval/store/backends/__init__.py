@@ -4,8 +4,8 @@
 ``edge``: qdrant-edge, Qdrant's Rust engine in-process (embedded only).
 
 Each engine class takes ``(location, collection)`` plus its own options and implements the
-:class:`~mmretrieval.store_backends.base.Backend` protocol (the contract, its point type and its
-errors live in :mod:`mmretrieval.store_backends.base`, which the facade imports too).
+:class:`~mmretrieval.store.backends.base.Backend` protocol (the contract, its point type and its
+errors live in :mod:`mmretrieval.store.backends.base`, which the facade imports too).
 """
 
 from __future__ import annotations

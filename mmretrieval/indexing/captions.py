@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import Iterable, Optional
 
-from .images import is_image_file
+from ..images import is_image_file
 
 SIDECAR_SUFFIXES = (".txt", ".caption")
 PATH_COLUMNS = ("path", "image", "file", "filename")

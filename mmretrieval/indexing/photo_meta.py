@@ -10,7 +10,7 @@ import io
 import re
 from typing import Optional
 
-from . import payload as P
+from ..store import payload as P
 
 _DATETIME, _MAKE, _MODEL, _ORIENTATION = 0x0132, 0x010F, 0x0110, 0x0112  # IFD0
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825

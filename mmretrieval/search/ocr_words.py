@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from . import payload as P
+from ..store import payload as P
 
 # short function words that match everywhere and tell nothing
 _STOP = frozenset("the and for with from that this are was were which what who whom whose where when how does "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from .store import IMAGE
+from ..store import IMAGE
 
 
 def cutoffs(min_score: Optional[float], model_default: Optional[float], text_query: bool,
