@@ -69,15 +69,17 @@ class ModelConfig:
     # raw space only: every image vector's cosine with the caption-mean direction (None: |caption mean|,
     # the captions' own mean; a smaller value ranks captions for an image better, see docs/MODEL_CARD.md)
     image_mean_cos: Optional[float] = None
-    # Calibrated on real data for these trained weights (None: not calibrated; see the README and eval/):
-    # the least text->image cosine a search hit keeps (``min_score``), and the least image->image cosine
-    # at which two photos count as near-duplicates (``duplicate_threshold``).
+    # Calibrated on real data for these trained weights (None: not calibrated; see docs/filters.md and eval/):
+    # the least text->image cosine a search hit keeps (``min_score``), the least cosine between a query and
+    # the text read in a photo that counts as a match (``ocr_floor``, see ``search.relevance``), and the
+    # least image->image cosine at which two photos count as near-duplicates (``duplicate_threshold``).
     min_score: Optional[float] = None
+    ocr_floor: Optional[float] = None
     duplicate_threshold: Optional[float] = None
 
     def uncalibrated(self) -> "ModelConfig":
         """This config without the values calibrated for its trained weights (for new or mapped weights)."""
-        return dataclasses.replace(self, min_score=None, duplicate_threshold=None)
+        return dataclasses.replace(self, min_score=None, ocr_floor=None, duplicate_threshold=None)
 
     def to_dict(self) -> dict[str, Any]:
         """The config as saved in ``config.json``, with the format ``version`` first."""

@@ -162,7 +162,7 @@ def test_page_flow_on_a_tiny_model_with_api_key_and_rag(browser, tiny_model, ass
             assert len(wait_for(browser, "#similar .card", count=4)) == 4
             browser.find_element(By.ID, "ask-btn").click()
             sources = wait_for(browser, "#sources li", count=3)
-            types = {s.get_attribute("data-type") for s in sources}
+            types = {s.get_attribute("data-kind") for s in sources}
             assert types == {"image", "text"}
             assert "No generator is configured" in browser.find_element(By.ID, "answer").text
             screenshot(browser, "page-tiny-model.png")
@@ -202,7 +202,7 @@ def test_ask_then_search_or_upload_shows_the_new_results(browser, tiny_model, as
                 return wait_for(browser, "#sources li", count=3)
 
             ask("when does the rocket lift off?")
-            links = browser.find_elements(By.CSS_SELECTOR, "#sources li[data-type=image] a.full img")
+            links = browser.find_elements(By.CSS_SELECTOR, "#sources li[data-kind=image] a.full img")
             assert links, "RAG source thumbnails open the full image"
             cards = search(browser, base, "a rocket")
             assert not browser.find_element(By.ID, "answer-section").is_displayed()

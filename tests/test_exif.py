@@ -248,7 +248,7 @@ def test_rag_photo_filters_pick_the_images_and_keep_the_passages(tiny_model, pho
     capsys.readouterr()
     assert main(["rag", "the trip", "--json", "--limit", "10", "--max-images", "10", "--after", "2024-01-01", *store]) == 0
     items = json.loads(capsys.readouterr().out)["items"]
-    assert [i["path"].rsplit("/", 1)[1] for i in items if i["type"] == "image"] == ["sydney.jpg"]
-    assert any(i["type"] == "text" for i in items)
+    assert [i["path"].rsplit("/", 1)[1] for i in items if i["kind"] == "image"] == ["sydney.jpg"]
+    assert any(i["kind"] == "text" for i in items)
     assert main(["rag", "the trip", "--near", "1,2", *store]) == 2
     assert "write LAT,LON,KM" in capsys.readouterr().err

@@ -56,8 +56,8 @@ def test_the_models_default_applies_and_a_user_value_overrides_it(strict_model, 
         assert len(index.search(text="a rocket", kinds=("text",), limit=3)) == 3  # ... on photos only
         assert index.search(text="a rocket", kinds=("text",), min_score=STRICT) == []  # a value given: every list
         bundle = retrieve(index, "a rocket", limit=6, max_images=3)
-        assert bundle.items and {i.type for i in bundle.items} == {"text"}  # passages kept, photos cut
-        assert {i.type for i in retrieve(index, "a rocket", limit=6, max_images=3, min_score=0).items} == {"image", "text"}
+        assert bundle.items and {i.kind for i in bundle.items} == {"text"}  # passages kept, photos cut
+        assert {i.kind for i in retrieve(index, "a rocket", limit=6, max_images=3, min_score=0).items} == {"image", "text"}
         assert retrieve(index, "a rocket", min_score=STRICT).items == []
 
 
@@ -93,9 +93,9 @@ def test_cli_flags_pass_through(strict_model, assets, docs, tmp_path, capsys):
     assert main(["search", "a rocket", "--json", "--min-score", "0", "--limit", "4", *store]) == 0
     assert len(capsys.readouterr().out.splitlines()) == 4
     assert main(["rag", "a rocket", "--json", *store]) == 0
-    assert {i["type"] for i in json.loads(capsys.readouterr().out)["items"]} == {"text"}
+    assert {i["kind"] for i in json.loads(capsys.readouterr().out)["items"]} == {"text"}
     assert main(["rag", "a rocket", "--json", "--min-score", "0", *store]) == 0
-    assert "image" in {i["type"] for i in json.loads(capsys.readouterr().out)["items"]}
+    assert "image" in {i["kind"] for i in json.loads(capsys.readouterr().out)["items"]}
     assert main(["rag", "a rocket", "--json", "--min-score", str(STRICT), *store]) == 0
     assert json.loads(capsys.readouterr().out)["items"] == []
 
@@ -119,9 +119,9 @@ def test_http_min_score(strict_model, assets, docs):
         with (assets / "cat.jpg").open("rb") as photo:  # search by image: the text cut-off does not apply
             assert len(api.post("/api/search/image", files={"file": ("cat.jpg", photo)}).json()["hits"]) == 5
         rag = api.post("/api/rag", json={"question": "a rocket", "generate": False}).json()
-        assert {i["type"] for i in rag["items"]} == {"text"}
+        assert {i["kind"] for i in rag["items"]} == {"text"}
         rag = api.post("/api/rag", json={"question": "a rocket", "generate": False, "min_score": 0}).json()
-        assert "image" in {i["type"] for i in rag["items"]}
+        assert "image" in {i["kind"] for i in rag["items"]}
 
 
 def test_training_drops_the_calibrated_values(tiny_model_config, caption_pairs_csv, tmp_path):

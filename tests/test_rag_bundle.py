@@ -12,7 +12,7 @@ from PIL import Image
 from mmretrieval.rag.bundle import ContextBundle, ContextItem, build_prompt
 from mmretrieval.rag.generate import ENV_MODEL, ENV_URL, GenerationError, GeneratorConfig, generate
 
-ITEM_KEYS = {"type", "id", "score", "cosine", "path", "text", "caption", "start", "end", "explanation"}
+ITEM_KEYS = {"kind", "id", "score", "cosine", "path", "text", "caption", "start", "end", "explanation"}
 
 
 def make_bundle(assets):
@@ -27,7 +27,7 @@ def make_bundle(assets):
 def test_bundle_json_schema(assets):
     data = json.loads(make_bundle(assets).to_json())
     assert set(data) == {"question", "fusion", "prompt", "items"}
-    assert [item["type"] for item in data["items"]] == ["image", "text", "image"]
+    assert [item["kind"] for item in data["items"]] == ["image", "text", "image"]
     for item in data["items"]:
         assert set(item) == ITEM_KEYS
         assert isinstance(item["id"], str) and isinstance(item["score"], float)

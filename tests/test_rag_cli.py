@@ -35,7 +35,7 @@ def test_rag_prints_a_json_bundle(store, capsys):
     assert main(["rag", "when does the rocket lift off?", "--json", "--limit", "6", "--max-images", "2", *store]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["answer"] is None and len(data["items"]) == 6
-    assert sum(i["type"] == "image" for i in data["items"]) == 2
+    assert sum(i["kind"] == "image" for i in data["items"]) == 2
     assert main(["rag", "when?", "--prompt", "--fusion", "zscore", *store]) == 0
     assert capsys.readouterr().out.startswith("Sources:\n[1] ")
 
@@ -44,7 +44,7 @@ def test_rag_answers_through_a_generator(store, fake_llm, capsys, monkeypatch): 
     monkeypatch.setenv("MMRETRIEVAL_LLM_MODEL", "fake-vlm")
     assert main(["rag", "when does the rocket lift off?", "--llm-url", fake_llm, "--max-images", "1", *store]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("saw 1 images [1]") and "Sources (reciprocal rank fusion" in out
+    assert out.startswith("saw 1 images [1]") and "Sources (per-modality z-score" in out
     assert FakeLLM.requests[-1]["body"]["model"] == "fake-vlm"
 
 

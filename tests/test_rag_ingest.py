@@ -87,15 +87,15 @@ def test_captions_from_sidecars_and_csv(tmp_path, assets):
 def test_rag_bundle_mixes_images_and_passages(index, docs, assets):
     index.add_images(assets, captions={str(assets / "rocket.jpg"): "a rocket launching"}, show_progress=False)
     add_texts(index, docs, size=40, overlap=8, show_progress=False)
-    bundle = retrieve(index, "how does a rocket reach orbit?", limit=6, max_images=2)
+    bundle = retrieve(index, "how does a rocket reach orbit?", limit=6, max_images=2, fusion="rrf")  # (rank fusion interleaves)
     data = json.loads(bundle.to_json())
-    types = [item["type"] for item in data["items"]]
+    types = [item["kind"] for item in data["items"]]
     assert len(types) == 6 and types.count("image") == 2 and "text" in types
     scores = [item["score"] for item in data["items"]]
     assert scores == sorted(scores, reverse=True)
     for item in data["items"]:
         assert item["explanation"] and all(e["list"] in ("image", "text") for e in item["explanation"])
-        assert (item["type"] == "image") == (item["text"] is None)
+        assert (item["kind"] == "image") == (item["text"] is None)
     rocket = next(i for i in data["items"] if i["path"] and i["path"].endswith("rocket.jpg"))
     assert rocket["caption"] == "a rocket launching"
     assert "Question: how does a rocket reach orbit?" in bundle.prompt

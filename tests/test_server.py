@@ -149,12 +149,12 @@ def test_rag_endpoint_without_and_with_generator(index, fake_llm):  # noqa: F811
     data = client(index).post("/api/rag", json={"question": "how do rockets reach orbit?", "limit": 5}).json()
     assert data["answer"] is None and len(data["items"]) == 5
     assert {"question", "fusion", "prompt", "items"} <= set(data)
-    assert all(i["thumb_url"] for i in data["items"] if i["type"] == "image")
+    assert all(i["thumb_url"] for i in data["items"] if i["kind"] == "image")
     generating = client(index, generator=GeneratorConfig(url=fake_llm, model="fake"))
     answered = generating.post("/api/rag", json={"question": "how do rockets reach orbit?", "max_images": 2}).json()
     assert answered["answer"] == "saw 2 images [1]"
     assert client(index).post("/api/rag", json={"question": ""}).status_code == 422
-    assert client(index).post("/api/rag", json={"question": "x", "method": "max"}).status_code == 422
+    assert client(index).post("/api/rag", json={"question": "x", "fusion": "max"}).status_code == 422
     down = client(index, generator=GeneratorConfig(url="http://127.0.0.1:9/v1", model="m", timeout=2))
     assert down.post("/api/rag", json={"question": "x"}).status_code == 502
 

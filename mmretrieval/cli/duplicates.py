@@ -21,7 +21,7 @@ def run(args) -> int:
         groups = index.duplicates(threshold=args.threshold)
     if args.json:
         for number, group in enumerate(groups, 1):
-            print(json.dumps({"group": number, **group.to_dict()}, ensure_ascii=False))
+            print(json.dumps(group.to_dict(number), ensure_ascii=False))
         return 0
     for number, group in enumerate(groups, 1):
         print(f"group {number}: {len(group.items)} photos, weakest link cosine {group.similarity:.4f}")

@@ -25,13 +25,15 @@ def generator_config(args):
 
 def register(subparsers) -> None:
     from ..search.fusion import FUSION_METHODS
+    from ..search.score import FUSION
 
     parser = subparsers.add_parser("rag", help="retrieve images + passages for a question; optionally answer it")
     parser.add_argument("question", help="the question, e.g. \"what launches from the pad?\"")
     parser.add_argument("--limit", type=int, default=8, help="sources in the bundle (default: 8)")
     parser.add_argument("--max-images", type=int, default=4, help="at most this many of them images (default: 4)")
-    parser.add_argument("--fusion", choices=FUSION_METHODS, default="rrf",
-                        help="rrf: reciprocal rank fusion (default); zscore: per-modality standardised cosines")
+    parser.add_argument("--fusion", choices=FUSION_METHODS, default=FUSION,
+                        help=f"how the rankings merge: zscore (per-ranking standardised cosines) or rrf (reciprocal "
+                             f"rank fusion); default: {FUSION}")
     parser.add_argument("--json", action="store_true", help="print the context bundle as JSON (and the answer, if any)")
     parser.add_argument("--prompt", action="store_true", help="print only the ready prompt")
     add_min_score_argument(parser)
@@ -50,7 +52,7 @@ def run(args) -> int:
     config = generator_config(args)
     photos = images_only(photo_filter(args.after, args.before, args.camera, args.near))
     with open_index(args, must_exist=True) as index:
-        bundle = retrieve(index, args.question, limit=args.limit, max_images=args.max_images, method=args.fusion,
+        bundle = retrieve(index, args.question, limit=args.limit, max_images=args.max_images, fusion=args.fusion,
                           filter=photos, min_score=args.min_score)
     answer = generate(bundle, config) if config is not None and not args.prompt else None
     if args.prompt:
@@ -62,9 +64,9 @@ def run(args) -> int:
             print(answer.strip(), end="\n\n")
         print(f"Sources ({bundle.fusion}):")
         for rank, item in enumerate(bundle.items, 1):
-            what = hit_line(item.type, {"path": item.path, "caption": item.caption, "text": item.text,
+            what = hit_line(item.kind, {"path": item.path, "caption": item.caption, "text": item.text,
                                         "start": item.start, "end": item.end})
-            print(f"[{rank}] {item.type:5s} {item.score:.4f} (cos {item.cosine:.3f})  {what}")
+            print(f"[{rank}] {item.kind:5s} {item.score:.4f} (cos {item.cosine:.3f})  {what}")
         if config is None:
             print("\n(no generator configured: pass --llm-url/--llm-model or set MMRETRIEVAL_LLM_URL; "
                   "--json or --prompt print the context for your own model)", file=sys.stderr)

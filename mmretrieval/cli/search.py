@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import re
 
-from ..store import payload as P
 from ..search.ocr_words import matched_lines
 from ..store.photo_filters import DATE_FORMAT, NEAR_FORMAT, photo_filter
 from ..search.query import check_query
+from ..search.fusion import FUSION_METHODS
+from ..search.hits import hit_json
+from ..search.score import DEFAULT_LIMIT, FUSION
 from .format import hit_line, snippet
 from .store_args import add_store_arguments, open_index
 
@@ -21,11 +23,14 @@ def register(subparsers) -> None:
     parser.add_argument("queries", nargs="*", metavar="QUERY",
                         help="text queries, e.g. \"a dog on the beach\" (each is searched in turn)")
     parser.add_argument("--image", default=None, metavar="PATH", help="find images similar to this one")
-    parser.add_argument("--limit", type=int, default=10, help="number of hits (default: 10)")
+    parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"number of hits (default: {DEFAULT_LIMIT})")
     parser.add_argument("--filter", action="append", default=[], metavar="FIELD=VALUE",
                         help="payload filter, repeatable (all must hold): width>=800, path=/a/b.jpg, caption=...")
     add_photo_filter_arguments(parser)
-    parser.add_argument("--kinds", default="image", help="vectors to search: image, text or image,text (default: image)")
+    parser.add_argument("--kinds", default="image", help="vectors to search: image, text or image,text (default: image; "
+                        "several rankings are fused, see --fusion)")
+    parser.add_argument("--fusion", choices=FUSION_METHODS, default=FUSION,
+                        help=f"how several rankings merge (image,text; photos with OCR text): zscore or rrf (default: {FUSION})")
     parser.add_argument("--dim", type=int, default=None,
                         help="coarse-to-fine: prefetch on this Matryoshka dim (the collection's small dim, e.g. 64), rerank on full")
     add_min_score_argument(parser)
@@ -39,7 +44,7 @@ def run(args) -> int:
         raise ValueError("give text queries or --image PATH (one of them)")
     args.queries = [check_query(q) for q in args.queries]  # empty or over-long: refused, as by the API
     with open_index(args, must_exist=True) as index:
-        search = dict(limit=args.limit, filter=filters_of(args), dim=args.dim, min_score=args.min_score,
+        search = dict(limit=args.limit, filter=filters_of(args), dim=args.dim, min_score=args.min_score, fusion=args.fusion,
                       kinds=tuple(k.strip() for k in args.kinds.split(",")))
         given = args.min_score is not None
         cut = args.min_score > 0 if given else bool(index.model.config.min_score)  # (for "no hits" to say why)
@@ -57,10 +62,7 @@ def _print_hits(hits, as_json: bool, label, query=None, cut: bool = False) -> No
     for rank, hit in enumerate(hits, 1):
         matches = matched_lines(query, hit.payload) if query else []
         if as_json:
-            fused = {"explanation": hit.explanation} if hit.explanation is not None else {}
-            ocr = {"ocr_matches": matches} if P.OCR_TEXT in hit.payload else {}
-            print(json.dumps({"rank": rank, "id": hit.id, "score": round(hit.score, 6), "kind": hit.kind,
-                              **({"query": label} if label is not None else {}), **hit.payload, **fused, **ocr}))
+            print(json.dumps({**hit_json(hit, rank, query), **({"query": label} if label is not None else {})}))
         else:
             print(f"{rank:3d}. {hit.score:.4f}  {hit_line(hit.kind, hit.payload)}")
             if matches:

@@ -11,6 +11,7 @@ import numpy as np
 from .datasets import ClassificationData, RetrievalData, VQAData
 from . import features
 from .features import truncate
+from ..search.query import image_ranking_vectors
 from .metrics import ocr_retrieval, retrieval, vqa, zeroshot_classification
 
 QA_TEXT_LIMIT = 20_000  # most "question + answer" texts to embed for the qa_text VQA method
@@ -57,7 +58,7 @@ def text_queries(model, texts: list[str], text_task: str, encode_texts) -> dict[
     for them (``model.image_queries``), as search ranks images."""
     out = {"text": encode_texts(model, texts, text_task)}
     if getattr(model, "query_maps", None) is not None:
-        out["query"] = model.image_queries(texts, out["text"])
+        out["query"] = image_ranking_vectors(model, texts, out["text"])
     return out
 
 
@@ -70,12 +71,10 @@ def score(task: str, emb: dict[str, np.ndarray], data, dim: int, model=None) -> 
     if task == "question_retrieval":
         return retrieval.evaluate(cut["image"], cut["text"], data.question_retrieval().text_images,
                                   directions=("text_to_image",), query_emb=cut.get("query"))
-    if task == "ocr_retrieval":
-        from ..indexing.ocr_search import ocr_floor
-
-        name = getattr(getattr(model, "config", None), "name", "")
-        return ocr_retrieval.evaluate(cut["image"], cut["text"], cut["ocr"], emb["has_text"],
-                                      data.question_retrieval().text_images, floor=ocr_floor(name),
+    if task == "ocr_retrieval":  # scored by the search users run (mmretrieval.search), the model's policy
+        questions = data.question_retrieval()
+        return ocr_retrieval.evaluate(cut["image"], cut["text"], cut["ocr"], emb["has_text"], questions.text_images,
+                                      config=getattr(model, "config", None), questions=questions.texts,
                                       query_emb=cut.get("query"))
     if task == "zeroshot_classification":
         classes = zeroshot_classification.class_embeddings(cut["prompt"], len(data.classnames))

@@ -9,7 +9,7 @@ _PUBLIC = {
     "Index": ".index",
     "model_fingerprint": ".index",
     "small_dim_for": ".index",
-    "Hit": ".results",
+    "Hit": "..search.hits",
     "IndexReport": ".results",
 }
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..store import payload as P
 from ..store import IMAGE
-from .results import Hit
+from ..search.hits import Hit, hit_json
 
 BLOCK_CELLS = 1 << 24  # similarities held at once by the matrix path (64 MB of float32)
 FIRST_NEIGHBOURS = 16  # the search path asks this many neighbours per photo, more while they all qualify
@@ -29,9 +29,10 @@ class DuplicateGroup:
     items: list[Hit]
     similarity: float
 
-    def to_dict(self) -> dict:
-        return {"similarity": round(self.similarity, 6), "size": len(self.items),
-                "items": [{"id": h.id, "score": round(h.score, 6), **h.payload} for h in self.items]}
+    def to_dict(self, number: int) -> dict:
+        """The one JSON shape of group ``number`` (CLI ``--json`` and HTTP alike); items as search hits."""
+        return {"group": number, "similarity": round(self.similarity, 6), "size": len(self.items),
+                "items": [hit_json(h, rank) for rank, h in enumerate(self.items, 1)]}
 
 
 def find_duplicates(store, threshold: float, by_search: Optional[bool] = None) -> list[DuplicateGroup]:

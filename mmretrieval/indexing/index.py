@@ -18,15 +18,17 @@ from ..store import (DEFAULT_COLLECTION, IMAGE, OCR, SMALL, TEXT, CollectionInfo
                      build_filter, point_id)
 from ..store import payload as P
 from ..identity import model_fingerprint
-from ..search.query import check_query
+from ..search.score import search
+from ..search.hits import Hit
+from ..search.query import Query, image_query, text_query, vector_query
+from ..search.score import DEFAULT_LIMIT, FUSION
 from .files import collect
 from .schema import warn_unknown_fields
 from ..parallel import bounded_map
 from .prepare import MAX_FILE_BYTES, Prepared, prepare
-from ..search.relevance import cutoffs
 from .duplicates import DuplicateGroup, find_duplicates
 from .attach_check import check_raw_space, check_text_model
-from .results import Hit, IndexReport
+from .results import IndexReport
 from .stored import prune_missing, stored_by_path
 
 DEFAULT_SMALL_DIM = 64
@@ -266,50 +268,43 @@ class Index:
         self,
         text: Optional[str] = None,
         image=None,
-        limit: int = 10,
+        vector=None,
+        query: Optional[Query] = None,
+        limit: int = DEFAULT_LIMIT,
         filter=None,
         dim: Optional[int] = None,
         kinds: Sequence[str] = (IMAGE,),
-        vector=None,
-        ocr: Optional[bool] = None,
         min_score: Optional[float] = None,
-        image_vector=None,
+        ocr: Optional[bool] = None,
+        fusion: str = FUSION,
     ) -> list[Hit]:
-        """Best matches for a text query, an image (path, bytes or PIL) or a ready ``vector``.
+        """Best matches for a ``text`` query, an ``image`` (path, bytes or PIL), a ready ``vector`` or a
+        prepared ``query`` (:mod:`mmretrieval.search.query`), scored by :func:`mmretrieval.search.search`.
 
-        ``kinds`` picks the vectors searched: ``image`` (photos) and/or ``text`` (passages and captions).
-        ``dim`` (the collection's small dim, 64 by default) prefetches on the Matryoshka prefix and
-        reranks on the full vector. ``filter`` is a dict on payload fields (see ``store.build_filter``).
-        In a collection indexed with OCR, a text query's image ranking is fused with its ranking by the
-        text read in the images (``ocr_search``; hits then carry ``explanation``). ``ocr``: None fuses for
-        ``text=`` queries, True also for a ``vector=`` (give a text query's), False never.
-        ``min_score``: the least cosine a hit keeps (``relevance``); None: the model's calibrated cut-off
-        (``config.min_score``) on the image ranking of a ``text=`` or ``vector=`` query (pass 0 with an
-        image's vector), none for ``image=``; a value given applies to every ranking; 0 or less: no cut-off.
-        A text query ranks images by ``model.image_queries`` (its language's query map, if the model has
-        one) and texts by its own vector; with ``vector=``, ``image_vector`` is that image-ranking vector.
+        ``kinds`` picks the rankings: ``image`` (photos) and/or ``text`` (passages and captions); several
+        are fused (``fusion``: ``zscore`` or ``rrf``), never compared by raw cosine. ``dim`` (the collection's
+        small dim, 64 by default) prefetches on the Matryoshka prefix and reranks on the full vector.
+        ``filter`` is a dict on payload fields (see ``store.build_filter``). In a collection indexed with OCR a
+        text query's photos are also ranked by the text read in them and the rankings fused (``ocr``: None
+        fuses for text queries, True also for a vector, False never); fused hits carry ``explanation``.
+        ``min_score``: the least cosine a hit keeps (None: the model's calibrated cut-off, on the photos a
+        text query finds; 0: none), see :mod:`mmretrieval.search.relevance`.
         """
-        if sum(x is not None for x in (text, image, vector)) != 1:
-            raise ValueError("give exactly one of text=, image= or vector=")
+        if sum(x is not None for x in (text, image, vector, query)) != 1:
+            raise ValueError("give exactly one of text=, image=, vector= or query=")
         if text is not None:
-            text = check_query(text)
-        if vector is None:
-            vector = (self.model.encode_text(text, task="retrieval.query") if text is not None
-                      else self.model.encode_image(image))
-            if text is not None:
-                image_vector = self.model.image_queries(text, vector)
-        least = cutoffs(min_score, self.model.config.min_score, text_query=image is None, kinds=kinds)
-        fuse_ocr = (text is not None if ocr is None else ocr) and IMAGE in kinds and self.store.ocr_record() is not None
-        if fuse_ocr:
-            from .ocr_search import fused_search
-
-            hits = fused_search(self, vector, limit, filter, dim, kinds, cutoffs=least, image_vector=image_vector)
-        else:
-            hits = self._query(vector, limit, filter, dim, kinds, least, image_vector=image_vector)
+            query = text_query(self.model, text)
+        elif image is not None:
+            query = image_query(self.model, image)
+        elif vector is not None:
+            query = vector_query(vector)
+        hits = search(self.store, self.model, query, limit=limit, kinds=kinds, filter=filter, dim=dim,
+                      min_score=min_score, ocr=ocr, fusion=fusion)
         warn_unknown_fields(filter, hits)
         return hits
 
-    def similar(self, point_id: str, limit: int = 10, filter=None, kinds: Optional[Sequence[str]] = None) -> list[Hit]:
+    def similar(self, point_id: str, limit: int = DEFAULT_LIMIT, filter=None,
+                kinds: Optional[Sequence[str]] = None) -> list[Hit]:
         """Points nearest to a stored point (itself excluded), by its own vector."""
         from qdrant_client import models
 
@@ -322,7 +317,8 @@ class Index:
         flt = build_filter(filter)
         if flt is not None:
             exclude.must = [flt]
-        return self._query(vectors[name], limit, exclude, None, kinds or (name,))
+        return search(self.store, self._model, vector_query(vectors[name]), limit=limit, kinds=kinds or (name,),
+                      filter=exclude)
 
     def duplicates(self, threshold: Optional[float] = None, by_search: Optional[bool] = None) -> list[DuplicateGroup]:
         """Groups of near-duplicate photos (resized, re-encoded, mirrored copies): images whose vectors have
@@ -336,35 +332,6 @@ class Index:
         if not self.store.exists():
             return []
         return find_duplicates(self.store, threshold, by_search=by_search)
-
-    def _query(self, vector, limit, filter, dim, kinds, cutoffs=None, image_vector=None) -> list[Hit]:
-        """Top ``limit`` over the rankings of ``kinds``; ``cutoffs`` maps a ranking to the least cosine it keeps;
-        ``image_vector`` (if given) ranks images in place of ``vector``."""
-        best: dict[str, Hit] = {}
-        image_vector = vector if image_vector is None else image_vector
-        smalls = {id(v): self._prefix(v, dim) for v in (vector, image_vector)}  # (one prefix when they are one)
-        for kind in kinds:
-            if kind not in P.KINDS:
-                raise ValueError(f"unknown kind {kind!r}; use 'image' and/or 'text'")
-            query = image_vector if kind == IMAGE else vector
-            small = smalls[id(query)]
-            least = (cutoffs or {}).get(kind)
-            for point in self.store.query(query, using=kind, limit=limit, filter=filter, prefetch_dim=dim,
-                                          prefetch_vector=small):
-                hit = Hit.from_point(point)
-                if least is not None and hit.score < least:
-                    continue
-                if hit.id not in best or hit.score > best[hit.id].score:
-                    best[hit.id] = hit
-        return sorted(best.values(), key=lambda h: -h.score)[:limit]
-
-    def _prefix(self, vector, dim):
-        """The model's ``dim``-d Matryoshka prefix of a query (a raw-space model's is not a plain cut), or None."""
-        if dim is None or dim == len(vector):
-            return None
-        import torch
-
-        return self.model.matryoshka_prefix(torch.as_tensor(vector).reshape(1, -1), dim)[0].numpy()
 
     def get(self, point_id: str) -> Optional[Hit]:
         records = self.store.retrieve([point_id]) if self.store.exists() else []

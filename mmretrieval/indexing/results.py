@@ -1,33 +1,8 @@
-"""What index and search calls return."""
+"""What an index run returns: counts of what it did and the files it skipped, with reasons."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
-
-from ..store.payload import KIND, KIND_IMAGE, PATH
-
-
-@dataclass
-class Hit:
-    """One search result: point id, score (a cosine; a fused score when OCR rankings were fused in, see
-    ``explanation``), ``kind`` ("image" or "text") and its payload."""
-
-    id: str
-    score: float
-    kind: str
-    payload: dict[str, Any]
-    explanation: Optional[list] = None  # fused hits (image + OCR rankings): each list's rank, cosine, contribution
-
-    @property
-    def path(self) -> Optional[str]:
-        return self.payload.get(PATH)
-
-    @classmethod
-    def from_point(cls, point) -> "Hit":
-        payload = dict(point.payload or {})
-        return cls(id=str(point.id), score=float(getattr(point, "score", None) or 0.0),
-                   kind=payload.get(KIND, KIND_IMAGE), payload=payload)
 
 
 @dataclass

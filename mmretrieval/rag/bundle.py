@@ -18,7 +18,7 @@ SYSTEM_PROMPT = (
 class ContextItem:
     """One retrieved source. Images have ``path`` (and maybe ``caption``); passages have ``text``."""
 
-    type: str  # "image" | "text"
+    kind: str  # "image" | "text"
     id: str
     score: float  # fused score (see ContextBundle.fusion)
     cosine: float  # raw similarity to the question in its own modality
@@ -41,7 +41,7 @@ class ContextBundle:
 
     @property
     def images(self) -> list[ContextItem]:
-        return [item for item in self.items if item.type == "image"]
+        return [item for item in self.items if item.kind == "image"]
 
     def to_dict(self) -> dict:
         return {"question": self.question, "fusion": self.fusion, "prompt": self.prompt,
@@ -62,7 +62,7 @@ def build_prompt(question: str, items: list[ContextItem]) -> str:
     """Numbered sources, images in the order they are attached, then the question."""
     lines = ["Sources:"]
     for number, item in enumerate(items, start=1):
-        if item.type == "image":
+        if item.kind == "image":
             described = f" Caption: {item.caption}" if item.caption else ""
             lines.append(f"[{number}] Image {item.path} (attached image #{_image_number(items, item)}).{described}")
         else:
@@ -88,5 +88,5 @@ def image_data_url(path: str, max_image_side: int = 768) -> str:
 
 
 def _image_number(items: list[ContextItem], target: ContextItem) -> int:
-    images = [item for item in items if item.type == "image"]
+    images = [item for item in items if item.kind == "image"]
     return images.index(target) + 1

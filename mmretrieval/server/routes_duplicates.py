@@ -7,7 +7,7 @@ from typing import Optional
 from fastapi import APIRouter, HTTPException, Query
 
 from .state import ServerState
-from .views import hit_json
+from .views import hits_json
 
 
 def duplicate_routes(state: ServerState) -> APIRouter:
@@ -21,7 +21,7 @@ def duplicate_routes(state: ServerState) -> APIRouter:
         except ValueError as err:  # (a model without a calibrated threshold, and none given)
             raise HTTPException(422, str(err)) from None
         used = threshold if threshold is not None else state.index.model.config.duplicate_threshold
-        return {"threshold": used, "groups": [{"similarity": round(g.similarity, 6),
-                                               "items": [hit_json(h) for h in g.items]} for g in groups]}
+        return {"threshold": used, "groups": [{**g.to_dict(n), "items": hits_json(g.items)}
+                                              for n, g in enumerate(groups, 1)]}
 
     return router

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, Response
 
 from ..images import ImageLoadError, load_image
 from .state import ServerState
-from .views import hit_json
+from .views import hits_json
 
 THUMB_SIZES = (128, 256, 512)
 CACHE_HEADERS = {"Cache-Control": "private, max-age=3600"}
@@ -32,7 +32,7 @@ def file_routes(state: ServerState) -> APIRouter:
 
     @router.get("/api/items/{point_id}")
     def item(point_id: str):
-        return hit_json(state.point(point_id))
+        return hits_json([state.point(point_id)])[0]
 
     @router.get("/api/image/{point_id}")
     def image(point_id: str):

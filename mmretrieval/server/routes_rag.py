@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from ..search.query import check_query
 from ..search.fusion import FUSION_METHODS
+from ..search.score import FUSION
 from ..rag.generate import GenerationError, generate
 from ..rag.retrieve import retrieve
 from .state import ServerState
@@ -19,7 +20,7 @@ class RagRequest(BaseModel):
     question: str
     limit: int = Field(8, ge=1, le=50)
     max_images: int = Field(4, ge=0, le=20)
-    method: str = "rrf"
+    fusion: str = FUSION
     generate: bool = True
     min_score: Optional[float] = Field(None, ge=-1, le=1)
 
@@ -30,19 +31,19 @@ def rag_routes(state: ServerState) -> APIRouter:
 
     @router.post("/api/rag")
     def rag(body: RagRequest):
-        if body.method not in FUSION_METHODS:
-            raise HTTPException(422, f"method must be one of {', '.join(FUSION_METHODS)}")
+        if body.fusion not in FUSION_METHODS:
+            raise HTTPException(422, f"fusion must be one of {', '.join(FUSION_METHODS)}")
         try:
             question = check_query(body.question, "question")
             vector = state.embed_queries(question)
             with state.store_lock:
                 bundle = retrieve(state.index, question, limit=body.limit, max_images=body.max_images,
-                                  method=body.method, query_vector=vector, min_score=body.min_score)
+                                  fusion=body.fusion, query_vector=vector, min_score=body.min_score)
         except ValueError as err:
             raise HTTPException(422, str(err)) from None
         result = bundle.to_dict()
         for entry in result["items"]:
-            if entry["type"] == "image":
+            if entry["kind"] == "image":
                 entry.update(urls(entry["id"]))
         result["answer"] = None
         if body.generate and generator is not None:

@@ -175,8 +175,8 @@ async function ask() {
     $("fusion").textContent = `(${data.fusion})`;
     $("sources").replaceChildren(...data.items.map((item) => {
       const li = el("li");
-      li.dataset.type = item.type;
-      if (item.type === "image") {
+      li.dataset.kind = item.kind;
+      if (item.kind === "image") {
         const img = el("img", { alt: item.caption || item.path, title: "open the full image" });
         setImage(img, item.thumb_url + "?size=128");
         const link = fullSizeLink(item.image_url, "");

@@ -1,0 +1,51 @@
+"""What a search returns: hits, and the one JSON shape of a hit (CLI ``--json``, HTTP, RAG alike)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from ..store import payload as P
+from .ocr_words import matched_lines
+
+
+@dataclass
+class Hit:
+    """One search result: point id, ``score``, ``kind`` ("image" or "text") and its payload.
+
+    ``score`` is a cosine when one ranking was searched; when several were fused (photos with the text
+    read in them, images with texts) it is the fused score, and ``explanation`` gives each list's rank,
+    cosine and contribution."""
+
+    id: str
+    score: float
+    kind: str
+    payload: dict[str, Any]
+    explanation: Optional[list] = None
+
+    @property
+    def path(self) -> Optional[str]:
+        return self.payload.get(P.PATH)
+
+    @property
+    def score_kind(self) -> str:
+        """What ``score`` is: ``"cosine"`` or ``"fused"``."""
+        return "cosine" if self.explanation is None else "fused"
+
+    @classmethod
+    def from_point(cls, point) -> "Hit":
+        payload = dict(point.payload or {})
+        return cls(id=str(point.id), score=float(getattr(point, "score", None) or 0.0),
+                   kind=payload.get(P.KIND, P.KIND_IMAGE), payload=payload)
+
+
+def hit_json(hit: Hit, rank: int, query: Optional[str] = None) -> dict:
+    """``{"rank", "id", "kind", "score", "score_kind", <payload fields>, "explanation"?, "ocr_matches"?}``;
+    with the text ``query``, an image read by OCR says which of its lines match it."""
+    out = {"rank": rank, "id": hit.id, "kind": hit.kind, "score": round(float(hit.score), 6),
+           "score_kind": hit.score_kind, **hit.payload}
+    if hit.explanation is not None:
+        out["explanation"] = hit.explanation
+    if P.OCR_TEXT in hit.payload:
+        out["ocr_matches"] = matched_lines(query, hit.payload) if query else []
+    return out
