@@ -147,9 +147,7 @@ def test_index_stores_and_queries_the_models_own_prefixes(raw, tmp_path, assets)
             full = record.vector.get(IMAGE, record.vector.get(TEXT))
             np.testing.assert_allclose(record.vector[SMALL], raw.matryoshka_prefix(np.asarray(full)[None], small_dim)
                                        .numpy()[0], atol=1e-5)
-        full_hits = index.search(text="a cat", limit=3)
-        prefetched = index.search(text="a cat", limit=3, dim=small_dim)
-        assert [h.id for h in prefetched] == [h.id for h in full_hits]  # few points: the prefetch keeps all
+        assert len(index.search(text="a cat", limit=3, dim=small_dim)) == 3  # (the prefetch itself: test_search.py)
         with pytest.raises(ValueError, match="small vectors"):
             index.store.query(raw.encode_text("a cat"), prefetch_dim=small_dim, prefetch_vector=np.ones(3))
 
