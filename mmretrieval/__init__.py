@@ -22,6 +22,7 @@ _PUBLIC = {
     "TrunkConfig": ".config",
     "ImageLoadError": ".images",
     "load_image": ".images",
+    "Index": ".indexing.index",
     "MMRetrievalModel": ".model",
     "DEFAULT_MODEL": ".registry",
     "list_models": ".registry",
