@@ -174,3 +174,30 @@ def test_blank_and_over_long_queries_are_refused_without_echo(api):
 def test_favicon(api):
     icon = api.get("/favicon.ico")
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg")
+
+
+def test_control_character_queries_are_refused_like_blank_ones(api):
+    for q in ("\x00", "\x00\x00\x07 "):
+        response = api.get("/api/search", params={"q": q})
+        assert response.status_code == 422 and "empty" in response.json()["detail"]
+    assert api.post("/api/rag", json={"question": "\x00"}).status_code == 422
+
+
+def test_image_search_takes_what_search_by_text_takes(api, assets):
+    files = {"file": ("cat.jpg", (assets / "cat.jpg").read_bytes(), "image/jpeg")}
+    texts = api.post("/api/search/image", files=files, params={"limit": 3, "kinds": "text"}).json()["hits"]
+    assert texts and all(h["kind"] == "text" for h in texts)
+    wide = api.post("/api/search/image", files=files, params={"limit": 10, "min_score": 0.999}).json()["hits"]
+    assert [h["name"] for h in wide] == ["cat.jpg"]  # only the photo itself clears a 0.999 cut-off
+    fused = api.post("/api/search/image", files=files, params={"kinds": "image,text", "fusion": "rrf"}).json()["hits"]
+    assert all(h["score_kind"] == "fused" and h["explanation"] for h in fused)
+    assert api.post("/api/search/image", files=files, params={"after": "yesterday"}).status_code == 422
+
+
+def test_a_hit_has_one_json_shape_in_the_cli_and_the_api(api, index):
+    from mmretrieval.search.hits import hit_json
+
+    http = api.get("/api/search", params={"q": "a rocket", "limit": 3}).json()["hits"]
+    python = [hit_json(h, rank, "a rocket") for rank, h in enumerate(index.search(text="a rocket", limit=3), 1)]
+    assert [{k: h[k] for k in p} for h, p in zip(http, python)] == python  # the API adds links and the name only
+    assert set(http[0]) - set(python[0]) == {"name", "image_url", "thumb_url"}

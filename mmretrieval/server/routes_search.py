@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, File, HTTPException, Query, UploadFile
 
 from ..images import ImageLoadError, load_image
 from ..search.query import check_query, text_query, vector_query
-from ..search.score import DEFAULT_LIMIT
+from ..search.fusion import FUSION_METHODS
+from ..search.score import DEFAULT_LIMIT, FUSION
 from ..store.photo_filters import photo_filter
 from .state import ServerState
 from .views import hits_json
@@ -24,6 +25,7 @@ class SearchOptions:
     kinds: tuple
     filter: Optional[dict]
     min_score: Optional[float]
+    fusion: str
 
 
 def search_routes(state: ServerState) -> APIRouter:
@@ -33,16 +35,18 @@ def search_routes(state: ServerState) -> APIRouter:
 
     def options(kinds: str = Query("image", pattern=KINDS_PATTERN), after: Optional[str] = None,
                 before: Optional[str] = None, camera: Optional[str] = None, near: Optional[str] = None,
-                min_score: Optional[float] = Query(None, ge=-1, le=1)) -> SearchOptions:
+                min_score: Optional[float] = Query(None, ge=-1, le=1),
+                fusion: str = Query(FUSION, pattern=f"^({'|'.join(FUSION_METHODS)})$")) -> SearchOptions:
         try:
             flt = photo_filter(after, before, camera, near)
         except ValueError as err:
             raise HTTPException(422, str(err)) from None
-        return SearchOptions(tuple(kinds.split(",")), flt, min_score)
+        return SearchOptions(tuple(kinds.split(",")), flt, min_score, fusion)
 
     def run(query, limit: int, opts: SearchOptions):
         with state.store_lock:
-            return index.search(query=query, limit=limit, kinds=opts.kinds, filter=opts.filter, min_score=opts.min_score)
+            return index.search(query=query, limit=limit, kinds=opts.kinds, filter=opts.filter, min_score=opts.min_score,
+                                fusion=opts.fusion)
 
     @router.get("/api/search")
     def search_text(q: str = Query(...), limit: int = limit_q, opts: SearchOptions = Depends(options)):
