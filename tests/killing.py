@@ -14,7 +14,9 @@ def kill_9_when(command: list[str], done: Callable[[], int], at_least: int, env:
     deadline = time.monotonic() + timeout
     while done() < at_least and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
-    os.kill(proc.pid, signal.SIGKILL)
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()[-2000:]
+    assert proc.returncode == -signal.SIGKILL, (f"the process ended by itself (exit {proc.returncode}) before "
+                                                f"{at_least} were done: " + proc.stderr.read().decode()[-2000:])
     return done()
