@@ -44,12 +44,13 @@ def open_index(args, must_exist: bool = False):
         store.close()
         raise ValueError(f"collection {args.collection!r} at {store.location} does not exist; "
                          "run `mmretrieval index PATH...` first (`mmretrieval collections` lists what is there)")
+    runtime = getattr(args, "runtime", None)  # (the top-level --runtime)
     try:
-        model = load_model(args.model, runtime=args.runtime) if args.model else None
+        model = load_model(args.model, runtime=runtime) if args.model else None
     except BaseException:
         store.close()
         raise
-    return Index(store, model, runtime=args.runtime)
+    return Index(store, model, runtime=runtime)
 
 
 def open_store(args, collection: str | None = None, must_exist: bool = False):
@@ -77,4 +78,5 @@ def _check_engine(engine, folder: str, collection: str) -> None:
         holders, what = engines_holding(folder), f"the store {folder}"
     if engine and holders and engine not in holders:
         raise ValueError(f"{what} was made by engine {holders[0]!r}, which engine {engine!r} does not read. "
-                         f"Leave out --engine (a store is opened by the engine that made it) or pass --engine {holders[0]}")
+                         "Leave out --engine (a store is opened by the engine that made it) or pass "
+                         f"--engine {holders[0]}")

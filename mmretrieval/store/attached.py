@@ -89,8 +89,8 @@ class AttachedStore(Store):
         :class:`ModelMismatchError` naming both models if another did."""
         have = self.info()
         if have is not None:
-            check_same_model(have, wanted, f"mmretrieval's points in collection {self.collection!r} at "
-                             f"{self.location}", "Use the model that wrote them (--model), or attach to another collection")
+            check_same_model(have, wanted, f"mmretrieval's points in collection {self.collection!r} at {self.location}",
+                             "Use the model that wrote them (--model), or attach to another collection")
         return have
 
     def has_vector(self, name: str) -> bool:
@@ -116,7 +116,8 @@ class AttachedStore(Store):
         name = IMAGE if IMAGE in point.vectors else TEXT
         if name not in point.vectors:
             raise ValueError(f"point {point.id} has no {IMAGE!r} or {TEXT!r} vector to write")
-        return Point(point.id, {self.vector: point.vectors[name]}, shared_payload(point.id, point.payload, asdict(info)))
+        payload = shared_payload(point.id, point.payload, asdict(info))
+        return Point(point.id, {self.vector: point.vectors[name]}, payload)
 
     def _present(self, record):
         """Vectors under ``image``/``text`` (by the point's kind) and the payload as mmretrieval reads it."""

@@ -122,8 +122,9 @@ class Store:
         if info is None:
             raise ValueError(f"collection {self.collection!r} does not exist yet; call ensure_collection first")
         check_dims(points, info)
-        self.backend.upsert([self._stored(Point(p.id, {k: np.asarray(v, dtype=np.float32) for k, v in p.vectors.items()},
-                                                p.payload), info) for p in points])
+        as_float32 = [Point(p.id, {k: np.asarray(v, dtype=np.float32) for k, v in p.vectors.items()}, p.payload)
+                      for p in points]
+        self.backend.upsert([self._stored(p, info) for p in as_float32])
         self.warn_if_large()
 
     def delete(self, ids: Iterable[str]) -> None:
