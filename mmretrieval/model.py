@@ -252,11 +252,22 @@ class MMRetrievalModel(nn.Module):
 
     @classmethod
     def load(cls, directory, device: Optional[str] = None, runtime: Optional[str] = None) -> "MMRetrievalModel":
-        from .registry import load_model
-
-        if not Path(directory).is_dir():
+        """A saved model folder (what :meth:`save` writes); ``runtime`` as in :func:`mmretrieval.load_model`."""
+        path = Path(directory).expanduser()
+        if not path.is_dir():
             raise FileNotFoundError(f"model folder {str(directory)!r} does not exist")
-        return load_model(str(directory), device=device, runtime=runtime)
+        config, state = read_model_files(path)
+        model = cls(config, device=device, runtime=runtime)
+        model.load_weights_state_dict(state)
+        model.source_dir = path  # where a model card looks for the run's training log
+        return model
+
+
+def read_model_files(directory: Path) -> tuple[ModelConfig, dict[str, torch.Tensor]]:
+    """``(config, trained tensors)`` of a saved model folder, without building the towers."""
+    if not (directory / CONFIG_FILE).is_file():
+        raise FileNotFoundError(f"{directory} holds no {CONFIG_FILE}; is it a saved mmretrieval model?")
+    return ModelConfig.load(directory / CONFIG_FILE), load_file(str(directory / WEIGHTS_FILE))
 
 
 def save_model_files(directory, config: ModelConfig, state: dict[str, torch.Tensor]) -> Path:

@@ -56,11 +56,11 @@ def load_model(
     if not pretrained:
         _check_name(name_or_path)
         return MMRetrievalModel(get_model_config(name_or_path).uncalibrated(), device=device, runtime=runtime)
+    if Path(name_or_path).expanduser().is_dir():
+        return MMRetrievalModel.load(name_or_path, device=device, runtime=runtime)
     config, state = trained_weights(name_or_path)
     model = MMRetrievalModel(config, device=device, runtime=runtime)
     model.load_weights_state_dict(state)
-    if Path(name_or_path).expanduser().is_dir():
-        model.source_dir = Path(name_or_path).expanduser()  # where a model card looks for the run's training log
     return model
 
 
@@ -69,15 +69,13 @@ def trained_weights(name_or_path: Optional[str] = None) -> tuple[ModelConfig, di
     name_or_path = name_or_path or DEFAULT_MODEL
     from safetensors.torch import load_file
 
-    from .model import CONFIG_FILE, WEIGHTS_FILE
+    from .model import read_model_files
 
     path = Path(name_or_path).expanduser()
     if not path.is_dir() and name_or_path not in list_models() and looks_like_repo_id(name_or_path):
         path = download(name_or_path)
     if path.is_dir():
-        if not (path / CONFIG_FILE).is_file():
-            raise FileNotFoundError(f"{path} holds no {CONFIG_FILE}; is it a saved mmretrieval model?")
-        return ModelConfig.load(path / CONFIG_FILE), load_file(str(path / WEIGHTS_FILE))
+        return read_model_files(path)
     _check_name(name_or_path)
     config = get_model_config(name_or_path)
     weights = _package_dir("pretrained") / f"{name_or_path}.safetensors"

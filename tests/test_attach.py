@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from qdrant_client import QdrantClient, models
 
-from mmretrieval.store.attached import OWNER, OWNER_KEY, foreign_text
+from mmretrieval.store.foreign import OWNER, OWNER_KEY, foreign_text
 from mmretrieval.indexing import Index
 from mmretrieval.store import ModelMismatchError
 
@@ -164,10 +164,14 @@ def test_refuses_other_adapter_weights_and_centred_models(tiny_model, tiny_model
     retrained = MMRetrievalModel(tiny_model_config, device="cpu")  # same name and text model, other adapter
     with pytest.raises(ModelMismatchError, match="mmretrieval's points in collection 'docs'.*weights"):
         Index.open(client=client, collection="docs", vector="", model=retrained).add_images([photos], show_progress=False)
+    query = tiny_model.text_tower.encode(PASSAGES[0])
+    with pytest.raises(ModelMismatchError, match="mmretrieval's points in collection 'docs'.*weights"):
+        Index.open(client=client, collection="docs", vector="", model=retrained).search(vector=query)  # reads too
+    make_foreign(client, tiny_model, "langchain", name="fresh")  # (no point of mmretrieval's in it yet)
     with torch.no_grad():
         retrained.space.text_mean.fill_(0.1)
     with pytest.raises(ValueError, match="centred space"):
-        Index.open(client=client, collection="docs", vector="", model=retrained).add_images([photos], show_progress=False)
+        Index.open(client=client, collection="fresh", vector="", model=retrained).add_images([photos], show_progress=False)
 
 
 def test_empty_foreign_collection_warns_that_the_model_was_not_checked(tiny_model, tmp_path):

@@ -1,7 +1,6 @@
 """EXIF in the payload (date taken, camera, GPS place, orientation) and the photo filters on it:
 API (both embedded engines), CLI and the HTTP route; garbled EXIF; collections indexed before EXIF was read."""
 
-import io
 import json
 
 import numpy as np

@@ -64,9 +64,10 @@ def test_images_sit_on_the_captions_cone(raw, assets):
     np.testing.assert_allclose(images @ (mean / np.linalg.norm(mean)), np.linalg.norm(mean), atol=1e-5)
 
 
-def _prefix_space(model, x):
+def _without_mean(model, x):
+    """``x``'s part orthogonal to the caption-mean direction (what ranks images against each other)."""
     m_hat = model.space.text_mean.numpy() / np.linalg.norm(model.space.text_mean.numpy())
-    return (x - np.outer(x @ m_hat, m_hat)) @ model.space.rotation.numpy()
+    return x - np.outer(x @ m_hat, m_hat)
 
 
 def test_image_mean_cos_sets_every_images_component_along_the_mean(raw, assets):
@@ -78,22 +79,43 @@ def test_image_mean_cos_sets_every_images_component_along_the_mean(raw, assets):
     np.testing.assert_allclose(np.linalg.norm(images, axis=1), 1.0, atol=1e-5)
     np.testing.assert_allclose(images @ m_hat, 0.5, atol=1e-5)
     # the same ranking direction as with the default g: only the m_hat component moved
-    np.testing.assert_allclose(_prefix_space(placed, images), _prefix_space(raw, raw.encode_image(paths)) *
+    np.testing.assert_allclose(_without_mean(placed, images), _without_mean(raw, raw.encode_image(paths)) *
                                np.sqrt(0.75) / np.sqrt(1 - 0.85**2), atol=1e-5)
 
 
+def test_the_prefix_space_drops_the_mean_and_rotates_orthonormally(raw):
+    rotation, m_hat = raw.space.rotation, raw.space.mean_direction()
+    torch.testing.assert_close(rotation @ rotation.T, torch.eye(raw.embed_dim), atol=1e-5, rtol=0)
+    torch.testing.assert_close(raw.space.prefix_space(m_hat[None]), torch.zeros(1, raw.embed_dim), atol=1e-6, rtol=0)
+    x = torch.randn(5, raw.embed_dim, generator=torch.Generator().manual_seed(3))
+    mapped = raw.space.prefix_space(x)  # inner products of the parts orthogonal to the mean are kept
+    torch.testing.assert_close(mapped @ mapped.T, x @ x.T - torch.outer(x @ m_hat, x @ m_hat), atol=1e-5, rtol=0)
+    full = raw.encode_text(TEXTS)  # the full-dim "prefix" is the full vector itself
+    np.testing.assert_allclose(raw.matryoshka_prefix(torch.as_tensor(full), raw.embed_dim).numpy(), full, atol=1e-6)
+
+
 def test_matryoshka_prefixes_come_from_the_rotation(raw, assets):
-    text = raw.text_tower.encode(TEXTS, task="retrieval.query")
-    expected = _prefix_space(raw, text)[:, :8]
-    np.testing.assert_allclose(raw.encode_text(TEXTS, truncate_dim=8),
-                               expected / np.linalg.norm(expected, axis=1, keepdims=True), atol=1e-5)
+    """A space known by hand: the mean along e_0 and a rotation that moves coordinate i to (i + 2) mod dim,
+    so an 8-d prefix is coordinates dim-2, dim-1, 0 (dropped with the mean), 1..5 of the vector."""
+    model = MMRetrievalModel(raw.config, device="cpu")
+    model.load_trainable_state_dict(raw.trainable_state_dict())
+    dim = model.embed_dim
+    rotation = torch.zeros(dim, dim)
+    rotation[torch.arange(dim), (torch.arange(dim) + 2) % dim] = 1.0
+    with torch.no_grad():
+        model.space.text_mean.copy_(0.85 * torch.eye(dim)[0])
+        model.space.rotation.copy_(rotation)
+
+    def by_hand(x):
+        picked = np.concatenate([x[:, [dim - 2, dim - 1]], np.zeros((len(x), 1)), x[:, 1:6]], axis=1)
+        return picked / np.linalg.norm(picked, axis=1, keepdims=True)
+
+    text = model.text_tower.encode(TEXTS, task="retrieval.query")
+    np.testing.assert_allclose(model.encode_text(TEXTS, truncate_dim=8), by_hand(text), atol=1e-5)
     paths = [str(assets / "cat.jpg"), str(assets / "camera.jpg")]
-    full = raw.encode_image(paths)
-    np.testing.assert_allclose(raw.encode_image(paths, truncate_dim=8), raw.matryoshka_prefix(full, 8).numpy(),
-                               atol=1e-5)
-    image = _prefix_space(raw, full)[:, :8]
-    np.testing.assert_allclose(raw.matryoshka_prefix(full, 8).numpy(),
-                               image / np.linalg.norm(image, axis=1, keepdims=True), atol=1e-5)
+    full = model.encode_image(paths)
+    np.testing.assert_allclose(model.encode_image(paths, truncate_dim=8), by_hand(full), atol=1e-5)
+    np.testing.assert_allclose(model.matryoshka_prefix(torch.as_tensor(full), 8).numpy(), by_hand(full), atol=1e-5)
 
 
 def test_conversion_ranks_images_as_the_centred_model_ranks_their_parts_orthogonal_to_the_mean(centred, raw, assets):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-import os
 import sys
 import warnings
 
@@ -35,8 +34,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    if args.runtime:  # read wherever a model is built, by every command alike
-        os.environ["MMRETRIEVAL_RUNTIME"] = args.runtime
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     default_format, warnings.formatwarning = warnings.formatwarning, _one_line_warning
     try:

@@ -42,7 +42,7 @@ def run(args) -> int:
                        "(set --server-key or MMRETRIEVAL_API_KEY)", args.host)
     settings = ServerSettings(api_key=args.server_key or None, max_upload_bytes=int(args.max_upload_mb * 2**20),
                               generator=generator_config(args))
-    with open_index(args) as index:
+    with open_index(args, must_exist=True) as index:  # (reads only: a misspelt --store is refused, not made)
         index.model  # load the model before the first request, not during it
         print(f"serving {index.count()} points from {index.store.location} on http://{args.host}:{args.port}/")
         uvicorn.run(create_app(index, settings), host=args.host, port=args.port, log_level="warning")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from ..registry import DEFAULT_MODEL
+
 SHOW_SKIPPED = 50  # skipped inputs listed one by one; the rest are counted
 
 
@@ -19,7 +21,7 @@ def register(subparsers) -> None:
         "streamed into a memory-mapped feature table, resumable). Unreadable images are skipped and listed.",
     )
     parser.add_argument("data", help="training pairs (see above)")
-    parser.add_argument("--model", default="e5-small-lite0",
+    parser.add_argument("--model", default=DEFAULT_MODEL,
                         help="architecture to train: a built-in name or a model config .json (default: %(default)s)")
     parser.add_argument("--split", default=None, help="split of DATA to train on (e.g. train)")
     parser.add_argument("--dev", default=None, help="dev pairs (default: DATA's 'dev' split when --split is given)")
@@ -84,7 +86,7 @@ def run(args) -> int:
         overrides["matryoshka_weights"] = tuple(args.matryoshka_weights)
     recipe = TrainConfig(**overrides)
     cache = Path(args.cache) if args.cache else None
-    model = MMRetrievalModel(config)
+    model = MMRetrievalModel(config, runtime=args.runtime)
 
     def pairs_of(source, split):
         if is_shard_source(source):

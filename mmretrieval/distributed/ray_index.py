@@ -19,6 +19,8 @@ from typing import Optional
 
 import numpy as np
 
+from ..registry import DEFAULT_MODEL
+
 logger = logging.getLogger(__name__)
 
 COLUMNS = ("id", "path", "hash", "size", "width", "height", "mtime")
@@ -34,10 +36,10 @@ class RayIndexReport:
 class ImageEmbedder:
     """A Ray Data actor: the model loaded once; a batch of ``path`` rows -> point rows (or the reason each failed)."""
 
-    def __init__(self, model: str, small_dim: int, device: Optional[str] = None):
+    def __init__(self, model: str, small_dim: int, device: Optional[str] = None, runtime: Optional[str] = None):
         from ..registry import load_model
 
-        self.model = load_model(model, device=device)
+        self.model = load_model(model, device=device, runtime=runtime)
         self.small_dim = small_dim
 
     def __call__(self, batch: dict) -> dict:
@@ -60,16 +62,17 @@ class ImageEmbedder:
         return out
 
 
-def ray_index(inputs, model: str = "e5-small-lite0", url: Optional[str] = None, api_key: Optional[str] = None,
+def ray_index(inputs, model: str = DEFAULT_MODEL, url: Optional[str] = None, api_key: Optional[str] = None,
               store: Optional[str] = None, collection: Optional[str] = None, parquet: Optional[str] = None,
               batch_size: int = 32, actors: Optional[int] = None, gpus_per_actor: Optional[float] = None,
-              address: Optional[str] = None, write_batch: int = 256, engine: Optional[str] = None) -> RayIndexReport:
+              address: Optional[str] = None, write_batch: int = 256, engine: Optional[str] = None,
+              runtime: Optional[str] = None) -> RayIndexReport:
     """Embed the images under ``inputs`` on Ray; see the module docstring.
 
     ``model``: a built-in name, a saved folder or a Hub id (what every actor loads). ``url``/``store``: the Qdrant
     server or embedded folder to write (neither with ``parquet``: Parquet only). ``actors``: model replicas
     (default: one per GPU, else one per 2 CPUs). ``address``: a running Ray cluster (default: the one this
-    process is connected to, else a local one).
+    process is connected to, else a local one). ``runtime``: where each actor's image trunk runs (see ``load_model``).
     """
     import ray
 
@@ -87,7 +90,7 @@ def ray_index(inputs, model: str = "e5-small-lite0", url: Optional[str] = None, 
     resources = ray.cluster_resources()
     gpus = gpus_per_actor if gpus_per_actor is not None else (1.0 if resources.get("GPU", 0) >= 1 else 0.0)
     actors = actors or (int(resources.get("GPU", 0)) if gpus else max(1, int(resources.get("CPU", 1)) // 2))
-    driver_model = load_model(model, device="cpu")  # dims, name and fingerprint for the collection
+    driver_model = load_model(model, device="cpu", runtime=runtime)  # dims, name and fingerprint for the collection
     small_dim = small_dim_for(driver_model.embed_dim)
     writer = None
     if url is not None or store is not None or parquet is None:
@@ -95,7 +98,8 @@ def ray_index(inputs, model: str = "e5-small-lite0", url: Optional[str] = None, 
                             model=driver_model, engine=engine)
         writer.ensure_collection()
     dataset = ray.data.from_items([{"path": path} for path in files]).map_batches(
-        ImageEmbedder, fn_constructor_kwargs={"model": model, "small_dim": small_dim, "device": "cuda" if gpus else "cpu"},
+        ImageEmbedder, fn_constructor_kwargs={"model": model, "small_dim": small_dim, "device": "cuda" if gpus else "cpu",
+                                                "runtime": runtime},
         batch_size=batch_size, concurrency=actors, num_gpus=gpus or None, num_cpus=1, batch_format="numpy")
     report = RayIndexReport(parquet=str(parquet) if parquet is not None else None)
     sink = None

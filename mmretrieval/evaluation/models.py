@@ -45,7 +45,7 @@ class ModelSpec:
     def from_dict(cls, data: dict) -> "ModelSpec":
         return cls(**data)
 
-    def load(self, device: Optional[str] = None):
+    def load(self, device: Optional[str] = None, runtime: Optional[str] = None):
         import torch
 
         with torch.random.fork_rng(devices=[]):  # seeds untrained weights; the caller's RNG is left as it was
@@ -53,7 +53,7 @@ class ModelSpec:
             if self.kind == "mmretrieval":
                 from ..registry import load_model
 
-                return load_model(self.name, device=device, pretrained=bool(self.pretrained))
+                return load_model(self.name, device=device, pretrained=bool(self.pretrained), runtime=runtime)
             from ..baselines import OpenCLIPModel
 
             return OpenCLIPModel(self.name, pretrained=self.pretrained, device=device, config=self.config)

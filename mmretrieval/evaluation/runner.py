@@ -94,12 +94,12 @@ def write_result(result: dict, out_dir) -> Path:
 
 def run_suite(suite_file, data_root: Optional[str] = None, out_dir: Optional[str] = None,
               models: Optional[Sequence[str]] = None, limit: Optional[int] = None,
-              show_progress_bar: Optional[bool] = None) -> list[dict]:
+              show_progress_bar: Optional[bool] = None, runtime: Optional[str] = None) -> list[dict]:
     """Run every model x (dataset, task) of a suite file; relative paths in it resolve against its folder.
 
     ``{"data_root": ..., "out": ..., "dims": [...], "models": [ModelSpec fields...],
     "datasets": {"name": {"tasks": [...], "args": {...}, "note": "..."}}}``; ``models`` keeps only those labels;
-    ``limit`` cuts every dataset to that many images (a smoke run).
+    ``limit`` cuts every dataset to that many images (a smoke run); ``runtime``: where image trunks run (``load_model``).
     """
     suite_file = Path(suite_file).expanduser()
     suite = json.loads(suite_file.read_text())
@@ -114,7 +114,7 @@ def run_suite(suite_file, data_root: Optional[str] = None, out_dir: Optional[str
     for spec in specs:
         if models and spec.title not in models:
             continue
-        model, load_s = timed(spec.load)
+        model, load_s = timed(spec.load, runtime=runtime)
         for dataset, entry in suite["datasets"].items():
             data, data_s = timed(load_dataset, dataset, data_root, limit=limit, **entry.get("args", {}))
             for task in entry["tasks"]:

@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from ..store.attached import embedded_texts
+from ..store.foreign import embedded_texts
 
 SAMPLE = 8  # texts re-embedded
 MIN_COSINE = 0.98  # median cosine to the stored vectors that counts as the same text model
@@ -40,7 +40,7 @@ def check_raw_space(model) -> None:
 def check_text_model(store, model) -> int:
     """Re-embed up to ``SAMPLE`` of the other tools' texts and refuse if their stored vectors are not this
     model's text tower's; return how many were compared (0: the collection holds no such texts yet)."""
-    name = store.attached.vector
+    name = store.vector
     sample = []  # (what may have been embedded for it, its stored unit vector)
     for record in store.backend.scroll(_foreign_filter(store), True, SAMPLE):
         texts = embedded_texts(record.payload or {})

@@ -1,4 +1,4 @@
-"""``Index``: incremental, crash-safe image indexing and search over a :class:`VectorStore`.
+"""``Index``: incremental, crash-safe image indexing and search over a store (``mmretrieval.store``).
 
 Point ids derive from path + content hash, and each run reconciles the collection with the files
 on disk (write new/changed points first, then delete the stale ones), so a run killed at any
@@ -14,8 +14,8 @@ from typing import Optional, Sequence
 from tqdm.auto import tqdm
 
 from ..images import MAX_IMAGE_PIXELS
-from ..store import (DEFAULT_COLLECTION, IMAGE, OCR, SMALL, TEXT, CollectionInfo, ModelMismatchError, Point, VectorStore,
-                     build_filter, point_id)
+from ..store import (DEFAULT_COLLECTION, IMAGE, OCR, SMALL, TEXT, CollectionInfo, ModelMismatchError, Point, Store,
+                     build_filter, open_store, point_id)
 from ..store import payload as P
 from ..identity import model_fingerprint
 from ..search.score import search
@@ -38,9 +38,10 @@ SKIPPED = "skipped"  # kind of the vector-less points that remember a bad file b
 class Index:
     """Images (and texts) in one Qdrant collection, embedded by one model."""
 
-    def __init__(self, store: VectorStore, model=None):
+    def __init__(self, store: Store, model=None, runtime: Optional[str] = None):
         self.store = store
         self._model = model
+        self._runtime = runtime  # where a model loaded from the collection's record runs its image trunk
         self._model_checked = False
         self._text_model_checked = False  # an attached collection's text model, checked once
 
@@ -49,12 +50,12 @@ class Index:
              engine: Optional[str] = None, vector: Optional[str] = None, client=None) -> "Index":
         """Open (or create on first write) a collection: embedded at ``path`` (default folder) or at ``url``.
 
-        ``engine`` picks the embedded engine (``"client"`` or ``"edge"``; see :class:`VectorStore`).
+        ``engine`` picks the embedded engine (``"client"`` or ``"edge"``; see :func:`mmretrieval.store.open_store`).
         ``vector`` attaches to a collection another tool made (LangChain, LlamaIndex, qdrant-client),
         writing into its dense vector of that name (``""``: the unnamed one); ``client`` shares an open
         ``QdrantClient`` with that tool (needed for ``":memory:"``, and while it holds a folder open)."""
-        store = VectorStore(path=path, url=url, api_key=api_key, collection=collection, engine=engine,
-                            vector=vector, client=client)
+        store = open_store(path=path, url=url, api_key=api_key, collection=collection, engine=engine,
+                           vector=vector, client=client)
         return cls(store, model)
 
     @property
@@ -67,8 +68,7 @@ class Index:
         if self._model is None:
             self._model = self._recorded_model()
         if not self._model_checked:
-            if self.store.attached is None:  # (attached: checked against mmretrieval's own points on write)
-                self.store.check_made_by(_info_of(self._model))
+            self.store.check_made_by(_info_of(self._model))
             self._model_checked = True
         return self._model
 
@@ -76,7 +76,7 @@ class Index:
         from ..registry import list_models, load_model
 
         info = self.store.info()
-        if self.store.attached is not None and (info is None or info.model not in list_models()):
+        if self.store.is_foreign and (info is None or info.model not in list_models()):
             made_by = f" (its images were written by {info.model!r})" if info else ""
             raise ValueError(f"collection {self.store.collection!r} was made by another tool{made_by}; pass the "
                              "raw-space model of its text model as model= (CLI: --model NAME_OR_FOLDER)")
@@ -85,7 +85,7 @@ class Index:
                 f"collection {self.store.collection!r} at {self.store.location} was made by model {info.model!r}, "
                 "which is not built in; pass that model's folder as model= (CLI: --model FOLDER)")
         try:
-            return load_model(info.model if info else None)
+            return load_model(info.model if info else None, runtime=self._runtime)
         except ValueError as err:
             made_by = f" (it was made by {info.model!r})" if info else ""
             raise ValueError(f"{err}. Pass the model for collection {self.store.collection!r}{made_by} "
@@ -97,7 +97,7 @@ class Index:
         Attached to another tool's collection: refuse unless this model's vectors live in its text
         model's own space and that text model made the collection's texts (see ``attach_check``)."""
         model = self.model
-        attached_unchecked = self.store.attached is not None and not self._text_model_checked
+        attached_unchecked = self.store.is_foreign and not self._text_model_checked
         if attached_unchecked:
             check_raw_space(model)
         wanted = _info_of(model)
@@ -110,7 +110,7 @@ class Index:
     def collection_info(self) -> CollectionInfo:
         """The record of the collection to write to; loads the model only to create the collection
         (or to check a model given), so a run with nothing to encode never loads one."""
-        if self._model is None and self.store.attached is None:
+        if self._model is None and not self.store.is_foreign:  # (another tool's: its text model is checked first)
             info = self.store.info()
             if info is not None:
                 return info
@@ -211,15 +211,9 @@ class Index:
         """The OCR engine's ``read`` for this run, or None (and a note in ``report`` saying why)."""
         from .ocr import OCRUnavailableError, load_engine
 
-        where = f"collection {self.store.collection!r}"
-        if self.store.attached is not None:
-            report.notes.append(f"--ocr skipped: {where} was made by another tool and holds one vector per point; "
-                                "index into a collection of mmretrieval's own for OCR")
-            return None
-        if not self.store.has_vector(OCR):
-            report.notes.append(f"--ocr skipped: {where} was made before OCR vectors existed; index into a new "
-                                f"collection (--collection NAME) or delete and re-index this one "
-                                f"(mmretrieval collections --delete {self.store.collection})")
+        why_not = self.store.cannot_hold(OCR)
+        if why_not:
+            report.notes.append(f"--ocr skipped: {why_not}")
             return None
         try:
             engine = load_engine()
@@ -241,10 +235,9 @@ class Index:
 
         model = self.model
         full, small = image_vectors(model, torch.stack([item.pixels for item in items]), small_dim)
-        attached = self.store.attached is not None  # another tool's collection: one vector per point
         texts = {i: captions[item.path] for i, item in enumerate(items) if captions and captions.get(item.path)}
         text_vectors = dict(zip(texts, model.encode_text(list(texts.values()), task="retrieval.passage"))) \
-            if texts and not attached else {}
+            if texts and self.store.has_vector(TEXT) else {}  # (another tool's collection: one vector per point)
         read = {i: item.ocr.text for i, item in enumerate(items) if item.ocr is not None and item.ocr.text}
         ocr_vectors = dict(zip(read, model.encode_text(list(read.values()), task="retrieval.passage"))) if read else {}
         points = []
@@ -340,9 +333,7 @@ class Index:
     def count(self, kind: Optional[str] = None) -> int:
         """Points of ``kind`` ("image" or "text"), or of both (in another tool's collection: ``kind`` counts
         mmretrieval's own, no kind counts every point, the other tool's too)."""
-        if self.store.attached is not None:
-            return self.store.count(self.store.own(kind) if kind else None)
-        return self.store.count({P.KIND: kind if kind else list(P.KINDS)})
+        return self.store.count_points(kind)
 
     def close(self) -> None:
         self.store.close()

@@ -1,96 +1,127 @@
-"""Points in a Qdrant collection that another tool made (LangChain, LlamaIndex, plain qdrant-client).
+"""``AttachedStore``: mmretrieval's points in a collection another tool made (LangChain, LlamaIndex, qdrant-client).
 
-An *attached* store writes mmretrieval's points into one dense vector of such a collection
-(``--vector NAME``; ``""`` is the unnamed vector, what LangChain and LlamaIndex make by default;
-LlamaIndex's hybrid mode names it ``text-dense``) and leaves every other point alone:
-
-- mmretrieval's points carry ``indexed_by: "mmretrieval"`` and the model that made them
-  (``mmretrieval_model``); reconciling, pruning and the model check read only points so marked;
-- each also carries what the other tools read back: LangChain's ``page_content`` + ``metadata``
-  (its ``QdrantVectorStore`` defaults) and LlamaIndex's ``_node_content`` (a serialised
-  ``ImageNode``/``TextNode``) + ``_node_type`` + ``doc_id``/``document_id``/``ref_doc_id``
-  (what ``llama_index.core.vector_stores.utils.node_to_metadata_dict`` writes);
-- reading, the other tools' points come back as ``kind: "text"`` with their text under ``text``.
-
-The collection itself (its vectors, settings, metadata) is never changed.
+It writes into one dense vector of that collection (``--vector NAME``; ``""`` is the unnamed vector, what
+LangChain and LlamaIndex make by default; LlamaIndex's hybrid mode names it ``text-dense``), marks its
+points as its own and leaves every other point alone (the payloads: :mod:`mmretrieval.store.foreign`).
+Images and texts share that vector (the kind is a filter), so a point holds one vector (no ``small``
+prefix, caption or OCR vector); the collection itself (vectors, settings, metadata) is never changed.
 """
 
 from __future__ import annotations
 
-import json
+from dataclasses import asdict
 from typing import Any, Optional
 
 from . import payload as P
-
-OWNER_KEY, OWNER = "indexed_by", "mmretrieval"
-RECORD_KEY = "mmretrieval_model"  # {"model", "dim", "fingerprint"} of the model that wrote the point
-LANGCHAIN_CONTENT, LANGCHAIN_METADATA = "page_content", "metadata"  # langchain_qdrant.QdrantVectorStore
-LLAMA_NODE_CONTENT, LLAMA_NODE_TYPE = "_node_content", "_node_type"  # llama_index node_to_metadata_dict
-LLAMA_DOC_IDS = ("document_id", "doc_id", "ref_doc_id")
-LLAMA_TEXT = "text"  # LlamaIndex's text_key for points without _node_content
-# what other tools' loaders name a point's source file (LangChain: source, LlamaIndex: file_path)
-SOURCE_KEYS = ("source", "file_path", "path")
-_FOR_OTHER_TOOLS = (OWNER_KEY, RECORD_KEY, LANGCHAIN_CONTENT, LANGCHAIN_METADATA, LLAMA_NODE_CONTENT,
-                    LLAMA_NODE_TYPE, *LLAMA_DOC_IDS)
-# mmretrieval bookkeeping a reader (or an LLM prompt built from metadata) has no use for
-_INTERNAL = (P.HASH, P.SIZE, P.MTIME, P.PASSAGE, P.START, P.END, P.TEXT)
+from .backends.base import ModelMismatchError, Point
+from .facade import Store
+from .filters import all_of, build_filter
+from .foreign import RECORD_KEY, own_filter, read_payload, shared_payload
+from .ids import DEFAULT_COLLECTION, IMAGE, TEXT
+from .records import META_KEY, CollectionInfo, check_same_model, checked_info
 
 
-class Attached:
-    """How mmretrieval's points sit in the foreign collection's dense vector ``vector``."""
+class AttachedStore(Store):
+    """mmretrieval's points in the dense vector ``vector`` of a foreign collection (engine ``client`` only);
+    opened as :class:`~mmretrieval.store.facade.Store` is, read and written as a ``VectorStore`` is."""
 
-    def __init__(self, vector: str):
+    is_foreign = True
+
+    def __init__(self, vector: str, path=None, url=None, api_key=None, collection: str = DEFAULT_COLLECTION,
+                 engine: Optional[str] = None, client=None):
+        if engine not in (None, "client"):
+            raise ValueError(f"vector= attaches to a collection made through qdrant-client (LangChain, LlamaIndex, "
+                             f"...); engine {engine!r} cannot open those. Use engine 'client'")
+        super().__init__(path=path, url=url, api_key=api_key, collection=collection, engine="client", client=client)
         self.vector = vector
+        self._checked = False  # ensure_collection checked the vector and the model: writes may go in
 
-    # ---- filters ------------------------------------------------------------------------------
-    @staticmethod
-    def own(kind: Optional[str] = None) -> dict:
-        """A dict filter (``store.build_filter``) for mmretrieval's own points (of ``kind``)."""
-        return {OWNER_KEY: OWNER, **({P.KIND: kind} if kind else {})}
+    def own(self, kind: Optional[str] = None) -> dict:
+        """Only the points marked as mmretrieval's (reconciling, pruning and the model check read no other)."""
+        return own_filter(kind)
 
-    @staticmethod
-    def kind_filter(kind: str):
-        """The Qdrant filter that selects ``kind`` in the shared vector: ``image`` is mmretrieval's
-        images, ``text`` everything else (the other tools' texts and mmretrieval's passages)."""
-        from qdrant_client import models
+    def info(self) -> Optional[CollectionInfo]:
+        """The model recorded in mmretrieval's own points here (None before the first)."""
+        if self._info is None and self.exists():
+            record = self._record()
+            self._info = CollectionInfo(**record) if record else None
+        return self._info
 
-        from . import build_filter
+    def _record(self) -> Optional[dict]:
+        """The model record of mmretrieval's points in the collection (None if it holds none)."""
+        for record in self.backend.scroll(build_filter(self.own()), False, 1):
+            return record.payload.get(RECORD_KEY)
+        return None
 
-        images = build_filter(Attached.own(P.KIND_IMAGE))
-        return images if kind == P.KIND_IMAGE else models.Filter(must_not=[images])
+    def _search_info(self) -> Optional[CollectionInfo]:
+        """The recorded model's dims, else the shared vector's (a collection of the other tool's texts
+        alone is searchable too)."""
+        if not self.exists():
+            return None
+        info = self.info()
+        if info is None:
+            config = self.backend.vectors_config()
+            params = config.get(self.vector) if isinstance(config, dict) else config
+            info = None if params is None else CollectionInfo(model="", dim=params.size, small_dim=params.size)
+        return info
 
-    # ---- writing ------------------------------------------------------------------------------
-    @staticmethod
-    def payload(point_id: str, payload: dict, record: dict) -> dict:
-        """``payload`` (mmretrieval's keys, kept at the top level) plus the owner mark, the model
-        record, and LangChain's and LlamaIndex's keys, so their retrievers can show the point."""
-        kind = payload.get(P.KIND, P.KIND_IMAGE)
-        content = payload.get(P.TEXT) or payload.get(P.CAPTION) or payload.get(P.PATH, "")
-        metadata = {k: v for k, v in payload.items() if k not in _INTERNAL}
-        node_type = "ImageNode" if kind == P.KIND_IMAGE else "TextNode"
-        node = {"id_": point_id, "embedding": None, "metadata": metadata, "text": content,
-                "excluded_embed_metadata_keys": [], "excluded_llm_metadata_keys": [], "relationships": {},
-                "mimetype": "text/plain", "start_char_idx": payload.get(P.START), "end_char_idx": payload.get(P.END),
-                "class_name": node_type}
-        if kind == P.KIND_IMAGE:
-            node.update(image_path=payload.get(P.PATH), image_mimetype=None)
-        return {
-            **payload,
-            OWNER_KEY: OWNER, RECORD_KEY: record,
-            LANGCHAIN_CONTENT: content, LANGCHAIN_METADATA: metadata,
-            LLAMA_NODE_CONTENT: json.dumps(node, ensure_ascii=False), LLAMA_NODE_TYPE: node_type,
-            **{key: "None" for key in LLAMA_DOC_IDS},  # no parent document (as LlamaIndex writes it)
-        }
+    def _write_info(self) -> Optional[CollectionInfo]:
+        return self._info if self._checked else None
 
-    # ---- reading ------------------------------------------------------------------------------
-    def present(self, record):
-        """``record`` as mmretrieval reads points: vectors under ``image``/``text``, its own payload keys,
-        and a foreign point's payload with ``kind: "text"``, its ``text`` and (if recorded) ``path``."""
-        payload = dict(record.payload or {})
-        if payload.get(OWNER_KEY) == OWNER:  # mmretrieval's own keys only, as in its own collections
-            payload = {k: v for k, v in payload.items() if k not in _FOR_OTHER_TOOLS}
-        else:
-            payload = foreign_payload(payload)
+    def ensure_collection(self, model_name: str, dim: int, small_dim: int,
+                          fingerprint: Optional[str] = None) -> CollectionInfo:
+        """Check the foreign collection's vector and the model of mmretrieval's points already in it."""
+        wanted = checked_info(model_name, dim, small_dim, fingerprint)
+        where = f"collection {self.collection!r} at {self.location}"
+        if not self.exists():
+            raise ValueError(f"{where} does not exist; --vector attaches to a collection that another tool "
+                             "(LangChain, LlamaIndex, qdrant-client) made. Create it there first, or drop --vector "
+                             "to let mmretrieval make a collection of its own")
+        if self.backend.read_record(META_KEY):
+            raise ValueError(f"{where} was made by mmretrieval itself; open it without --vector")
+        check_vector(self.backend.vectors_config(), self.vector, wanted.dim, self.collection, self.location)
+        self.check_made_by(wanted)
+        self._info, self._checked = wanted, True
+        return wanted
+
+    def check_made_by(self, wanted: CollectionInfo) -> Optional[CollectionInfo]:
+        """The record of mmretrieval's points here if ``wanted`` wrote them (None if there are none yet);
+        :class:`ModelMismatchError` naming both models if another did."""
+        have = self.info()
+        if have is not None:
+            check_same_model(have, wanted, f"mmretrieval's points in collection {self.collection!r} at {self.location}",
+                             "Use the model that wrote them (--model), or attach to another collection")
+        return have
+
+    def has_vector(self, name: str) -> bool:
+        """False: the collection has no named vectors of mmretrieval's (only the shared one)."""
+        return False
+
+    def cannot_hold(self, name: str) -> Optional[str]:
+        return (f"collection {self.collection!r} was made by another tool and holds one vector per point; "
+                "index into a collection of mmretrieval's own for this")
+
+    def ocr_record(self) -> Optional[dict]:
+        return None
+
+    def count_points(self, kind: Optional[str] = None) -> int:
+        """mmretrieval's points of ``kind``; no kind counts every point, the other tool's too."""
+        return self.count(self.own(kind) if kind else None)
+
+    def drop(self) -> None:
+        raise ValueError(f"collection {self.collection!r} was made by another tool; mmretrieval does not delete it")
+
+    def _stored(self, point: Point, info: CollectionInfo) -> Point:
+        """The point's full vector under the shared name and the payload the other tools read."""
+        name = IMAGE if IMAGE in point.vectors else TEXT
+        if name not in point.vectors:
+            raise ValueError(f"point {point.id} has no {IMAGE!r} or {TEXT!r} vector to write")
+        payload = shared_payload(point.id, point.payload, asdict(info))
+        return Point(point.id, {self.vector: point.vectors[name]}, payload)
+
+    def _present(self, record):
+        """Vectors under ``image``/``text`` (by the point's kind) and the payload as mmretrieval reads it."""
+        payload = read_payload(dict(record.payload or {}))
         kind = payload.get(P.KIND, P.KIND_TEXT)
         vector = record.vector if hasattr(record, "vector") else None
         if vector is not None:
@@ -98,64 +129,21 @@ class Attached:
             vector = {kind: vector} if vector is not None else {}
         return record.model_copy(update={"payload": payload, **({"vector": vector} if vector is not None else {})})
 
+    def _target(self, using: str, flt, prefetch_dim: Optional[int], info: CollectionInfo):
+        """The shared vector, filtered to ``using``'s kind: ``image`` is mmretrieval's images, ``text``
+        everything else (the other tools' texts and mmretrieval's passages)."""
+        from qdrant_client import models
 
-def foreign_payload(payload: dict) -> dict:
-    """Another tool's payload, with ``kind: "text"``, ``text`` and ``path`` where it has them."""
-    text = foreign_text(payload)
-    metadata = payload.get(LANGCHAIN_METADATA)
-    metadata = metadata if isinstance(metadata, dict) else payload
-    source = next((metadata[k] for k in SOURCE_KEYS if isinstance(metadata.get(k), str)), None)
-    return {**payload, P.KIND: P.KIND_TEXT, P.TEXT: text or "", **({P.PATH: source} if source else {})}
-
-
-def foreign_text(payload: dict) -> Optional[str]:
-    """The text another tool stored with a point: LangChain's ``page_content``, LlamaIndex's node
-    text (``_node_content``), or a plain ``text`` field; None if it has none."""
-    if isinstance(payload.get(LANGCHAIN_CONTENT), str):
-        return payload[LANGCHAIN_CONTENT]
-    node = payload.get(LLAMA_NODE_CONTENT)
-    if isinstance(node, str):
-        try:
-            node = json.loads(node)
-        except json.JSONDecodeError:
-            node = None
-        if isinstance(node, dict):
-            text = node.get("text")
-            if text is None and isinstance(node.get("text_resource"), dict):
-                text = node["text_resource"].get("text")
-            if isinstance(text, str):
-                return text
-    text = payload.get(LLAMA_TEXT)
-    return text if isinstance(text, str) else None
-
-
-def embedded_texts(payload: dict) -> list[str]:
-    """What another tool may have embedded for a point: its text and, for a LlamaIndex node, the text
-    with its metadata lines in front (``node.get_content(MetadataMode.EMBED)``, LlamaIndex's default)."""
-    text = foreign_text(payload)
-    if text is None:
-        return []
-    found = [text]
-    try:
-        node = json.loads(payload.get(LLAMA_NODE_CONTENT) or "null")
-    except json.JSONDecodeError:
-        node = None
-    if isinstance(node, dict) and isinstance(node.get("metadata"), dict):
-        skip = set(node.get("excluded_embed_metadata_keys") or ())
-        lines = (node.get("metadata_separator") or "\n").join(
-            (node.get("metadata_template") or "{key}: {value}").format(key=key, value=str(value))
-            for key, value in node["metadata"].items() if key not in skip).strip()
-        if lines:
-            found.append((node.get("text_template") or "{metadata_str}\n\n{content}").format(
-                content=text, metadata_str=lines).strip())
-    return found
+        if prefetch_dim not in (None, info.dim):
+            raise ValueError(f"collection {self.collection!r} was made by another tool and holds no "
+                             "coarse Matryoshka vector; search it at full dim (no --dim)")
+        images = build_filter(self.own(P.KIND_IMAGE))
+        return self.vector, all_of(images if using == P.KIND_IMAGE else models.Filter(must_not=[images]), flt)
 
 
 def check_vector(vectors_config: Any, name: str, dim: int, collection: str, location: str) -> None:
     """Refuse unless the collection has a cosine dense vector ``name`` of ``dim`` dimensions."""
     from qdrant_client import models
-
-    from .backends.base import ModelMismatchError
 
     named = vectors_config if isinstance(vectors_config, dict) else {"": vectors_config}
     if name not in named:

@@ -64,7 +64,7 @@ def images_only(spec: Optional[dict]):
     """``spec`` applied to images only, text passages all kept (RAG: a date or place says which photos)."""
     from qdrant_client import models
 
-    from . import build_filter
+    from .filters import build_filter
 
     if spec is None:
         return None

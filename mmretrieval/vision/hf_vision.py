@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from .tokens import check_pooling, compute_dtype, dtype_tag, patch_grid, pool
-from .trunk import ImageTrunk, center_crop_transform
+from .base import ImageTrunk, center_crop_transform
 
 
 class ProcessorTransform:

@@ -9,7 +9,7 @@ from typing import Optional
 import torch
 
 from .tokens import check_pooling, compute_dtype, dtype_tag, patch_grid, pool
-from .trunk import ImageTrunk
+from .base import ImageTrunk
 
 logger = logging.getLogger(__name__)
 

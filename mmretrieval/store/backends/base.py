@@ -99,7 +99,14 @@ class Backend(Protocol):
 
 
 def folder_bytes(folder) -> Optional[int]:
-    """Total size of the files under ``folder`` (None if it does not exist)."""
+    """Disk space the files under ``folder`` take (None if it does not exist): the blocks allocated, not the
+    apparent size, which a sparse file (edge's preallocated segments) overstates many times over."""
     if not os.path.isdir(folder):
         return None
-    return sum(os.path.getsize(os.path.join(root, name)) for root, _, names in os.walk(folder) for name in names)
+    return sum(_allocated(os.path.join(root, name)) for root, _, names in os.walk(folder) for name in names)
+
+
+def _allocated(path: str) -> int:
+    stat = os.lstat(path)
+    blocks = getattr(stat, "st_blocks", None)  # (POSIX: 512-byte units whatever the file system's block size)
+    return stat.st_size if blocks is None else blocks * 512

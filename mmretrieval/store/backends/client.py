@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 from typing import Iterator, Optional
 
@@ -157,6 +158,15 @@ class ClientBackend:
     def close(self) -> None:
         if not self._borrowed:
             self.client.close()
+
+
+def collections_in(folder: str) -> list[str]:
+    """The collections local mode keeps in a store folder (its ``meta.json``), without opening it."""
+    try:
+        with open(os.path.join(folder, "meta.json")) as meta:
+            return sorted(json.load(meta).get("collections") or {})
+    except (OSError, ValueError, AttributeError):
+        return []
 
 
 @functools.lru_cache(maxsize=1)

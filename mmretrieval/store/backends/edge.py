@@ -86,7 +86,7 @@ class EdgeBackend:
         shutil.rmtree(self._home, ignore_errors=True)
 
     def list_collections(self) -> list[str]:
-        return sorted(p.parent.name for p in self._home.parent.glob("*/collection.json"))
+        return collections_in(self._home.parent.parent)
 
     def disk_bytes(self) -> Optional[int]:
         return None if self._scratch else folder_bytes(self._home)
@@ -162,6 +162,11 @@ class EdgeBackend:
             self._lock = None
         if self._scratch is not None:
             self._scratch.cleanup()
+
+
+def collections_in(folder) -> list[str]:
+    """The collections edge keeps in a store folder (``edge/<name>/collection.json``), without opening it."""
+    return sorted(p.parent.name for p in Path(folder, "edge").glob("*/collection.json"))
 
 
 def edge_filter(flt):
