@@ -1,5 +1,8 @@
 """Load images from real-world files: any mode to RGB, EXIF orientation, clear errors.
 
+HEIC/HEIF (what phones write) opens through ``pillow-heif``, registered with PIL on the first image
+load (not at import); AVIF through PIL's own plugin.
+
 Given ``min_size`` (the trunk's input side), a large JPEG is decoded at a reduced DCT scale
 (PIL ``draft``: 1/2, 1/4 or 1/8) whose both sides stay at least ``DRAFT_MARGIN * min_size``:
 a 12-megapixel photo decodes several times faster, and the trunk's own resize still does the rest.
@@ -11,7 +14,7 @@ import io
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional, Union
+from typing import NamedTuple, Optional, Union
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -22,19 +25,64 @@ ImageInput = Union[str, os.PathLike, bytes, Image.Image]
 # bomb limit is 89M pixels by default; we keep ours explicit and per call).
 MAX_IMAGE_PIXELS = 100_000_000
 DRAFT_MARGIN = 2  # decode at >= 2x the trunk's side, so its antialiased resize still sees enough detail
+_ORIENTATION = 0x0112
 _SWAPS_SIDES = (5, 6, 7, 8)  # EXIF orientations that rotate by 90 degrees
+HEIF_SUFFIXES = frozenset({".heic", ".heif", ".heics", ".heifs", ".hif"})
+# ISO-BMFF brands of HEIF stills and sequences (bytes 8-12 of the file, after "ftyp")
+_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
+HEIF_MISSING = "a HEIC/HEIF photo, and pillow-heif (part of mmretrieval's install) is missing; pip install pillow-heif"
+
+
+@lru_cache(maxsize=1)
+def register_heif() -> bool:
+    """Let PIL open HEIC/HEIF files (``pillow-heif``); False when it is not installed. Once per process."""
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:
+        return False
+    register_heif_opener()
+    return True
 
 
 @lru_cache(maxsize=1)
 def image_suffixes() -> frozenset[str]:
-    """File name endings PIL can open (``.jpg``, ``.png``, ``.webp``, ...): what counts as an image file
-    wherever a folder is scanned (indexing, training folders, image-folder datasets)."""
+    """File name endings PIL can open (``.jpg``, ``.png``, ``.webp``, ``.heic``, ``.avif``, ...): what counts
+    as an image file wherever a folder is scanned (indexing, training folders, image-folder datasets).
+    HEIC/HEIF count even without pillow-heif, so such a file is reported with the fix, not passed over."""
+    register_heif()
     Image.init()
-    return frozenset(ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN)
+    return HEIF_SUFFIXES | {ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN}
 
 
 def is_image_file(path) -> bool:
     return os.path.splitext(os.fspath(path))[1].lower() in image_suffixes()
+
+
+class PhotoTags(NamedTuple):
+    """What an image file says about itself besides its pixels: its EXIF (as the file holds it) and XMP packet."""
+
+    exif: Image.Exif
+    xmp: Optional[bytes]
+
+
+def photo_tags(img: Image.Image) -> PhotoTags:
+    """The EXIF and XMP of an opened image. pillow-heif rotates HEIF pixels itself and sets the EXIF
+    orientation to 1 so that nothing rotates them twice; the tags returned keep the file's own value."""
+    exif = img.getexif()
+    original = img.info.get("original_orientation")
+    if isinstance(original, int) and exif.get(_ORIENTATION) != original:
+        exif, written = Image.Exif(), exif
+        exif.load(written.tobytes())  # a copy: the image's own EXIF still says 1
+        exif[_ORIENTATION] = original
+    xmp = img.info.get("xmp")
+    return PhotoTags(exif, xmp.encode() if isinstance(xmp, str) else xmp)
+
+
+def read_photo_tags(data: bytes) -> PhotoTags:
+    """:func:`photo_tags` of an encoded image, reading its header only (no pixels decoded)."""
+    register_heif()
+    with Image.open(io.BytesIO(data)) as img:
+        return photo_tags(img)
 
 
 class ImageLoadError(ValueError):
@@ -59,17 +107,18 @@ def load_image_and_size(
     image: ImageInput, max_pixels: int = MAX_IMAGE_PIXELS, min_size: Optional[int] = None
 ) -> tuple[Image.Image, tuple[int, int]]:
     """``load_image`` and the upright ``(width, height)`` of the full-size image (before any draft)."""
-    return load_image_size_exif(image, max_pixels, min_size)[:2]
+    return load_image_size_tags(image, max_pixels, min_size)[:2]
 
 
-def load_image_size_exif(
+def load_image_size_tags(
     image: ImageInput, max_pixels: int = MAX_IMAGE_PIXELS, min_size: Optional[int] = None
-) -> tuple[Image.Image, tuple[int, int], Image.Exif]:
-    """``load_image_and_size`` and the file's EXIF (``Image.Exif``, read in the same open)."""
+) -> tuple[Image.Image, tuple[int, int], PhotoTags]:
+    """``load_image_and_size`` and the file's EXIF and XMP (:class:`PhotoTags`, read in the same open)."""
     if isinstance(image, Image.Image):
-        exif = image.getexif()
+        tags = photo_tags(image)
         upright = to_rgb(ImageOps.exif_transpose(image))
-        return upright, upright.size, exif
+        return upright, upright.size, tags
+    register_heif()
     source, opener = _opener(image)
     try:
         with opener() as handle:
@@ -84,10 +133,10 @@ def load_image_size_exif(
             if min_size and img.format == "JPEG":
                 side = DRAFT_MARGIN * min_size
                 img.draft(None, (side, side))  # keeps the mode; a no-op unless it can shrink by >= 2
-            exif = img.getexif()
-            swapped = exif.get(0x0112) in _SWAPS_SIDES
+            swapped = img.getexif().get(_ORIENTATION) in _SWAPS_SIDES
             img.load()
-            return to_rgb(ImageOps.exif_transpose(img)), ((height, width) if swapped else (width, height)), exif
+            upright = to_rgb(ImageOps.exif_transpose(img))
+            return upright, ((height, width) if swapped else (width, height)), photo_tags(img)
     except ImageLoadError:
         raise
     except FileNotFoundError:
@@ -95,12 +144,11 @@ def load_image_size_exif(
     except IsADirectoryError:
         raise ImageLoadError(source, "is a folder, not an image file") from None
     except UnidentifiedImageError:
-        kind = "empty file (0 bytes)" if _is_empty(image) else "not an image file PIL can read"
-        raise ImageLoadError(source, kind) from None
+        raise ImageLoadError(source, _unidentified(image)) from None
     except Image.DecompressionBombError as err:
         raise ImageLoadError(source, f"refused as a decompression bomb: {err}") from None
     except (OSError, SyntaxError, ValueError) as err:
-        raise ImageLoadError(source, f"corrupt or truncated image data ({err})") from None
+        raise ImageLoadError(source, f"corrupt or truncated image data ({str(err).strip()})") from None
 
 
 def to_rgb(img: Image.Image) -> Image.Image:
@@ -129,10 +177,23 @@ def _opener(image: ImageInput):
     return str(path), lambda: open(path, "rb")
 
 
-def _is_empty(image: ImageInput) -> bool:
+def _unidentified(image: ImageInput) -> str:
+    """Why PIL could not identify ``image``: empty, HEIF without its plugin, or not an image."""
+    head = _head(image)
+    if head == b"":
+        return "empty file (0 bytes)"
+    if head and head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        return HEIF_MISSING if not register_heif() else \
+            "corrupt or truncated HEIC/HEIF file (pillow-heif cannot read it)"
+    return "not an image file PIL can read"
+
+
+def _head(image: ImageInput) -> Optional[bytes]:
+    """The first 12 bytes (enough for a file-type box), or None when the file cannot be read again."""
     if isinstance(image, (bytes, bytearray)):
-        return len(image) == 0
+        return bytes(image[:12])
     try:
-        return Path(image).stat().st_size == 0
+        with open(image, "rb") as handle:
+            return handle.read(12)
     except OSError:
-        return False
+        return None

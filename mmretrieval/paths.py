@@ -6,16 +6,18 @@ import os
 from pathlib import Path
 
 
-def cache_dir(*parts: str) -> Path:
-    """Return (and create) a folder under the user cache.
-
-    ``MMRETRIEVAL_CACHE`` overrides the location; otherwise ``$XDG_CACHE_HOME/mmretrieval``
-    or ``~/.cache/mmretrieval``.
-    """
+def cache_root() -> Path:
+    """The user cache folder (not created): ``$MMRETRIEVAL_CACHE``, else ``$XDG_CACHE_HOME/mmretrieval``
+    or ``~/.cache/mmretrieval``."""
     root = os.environ.get("MMRETRIEVAL_CACHE")
     if root is None:
         xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
         root = os.path.join(xdg, "mmretrieval")
-    path = Path(root, *parts)
+    return Path(root)
+
+
+def cache_dir(*parts: str) -> Path:
+    """Return (and create) a folder under :func:`cache_root`."""
+    path = cache_root().joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -1,4 +1,4 @@
-"""Shared fixtures: everything offline, tiny random models written on the fly."""
+"""Shared fixtures: everything offline, tiny random models written on the fly, the user's folders untouched."""
 
 import os
 import shutil
@@ -13,9 +13,29 @@ os.environ.setdefault("MMRETRIEVAL_RUNTIME", "torch")  # tests that want OpenVIN
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def test_home(tmp_path_factory) -> Path:
+    """One temporary home for the session: its feature caches, OpenVINO exports (made once, then shared by
+    every test) and default store go there, never into ~/.cache/mmretrieval or ~/.local/share/mmretrieval.
+    Subprocesses inherit it through the environment (tests/test_home_cache.py checks all this)."""
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MMRETRIEVAL_CACHE", str(home / "cache"))
+        patch.setenv("MMRETRIEVAL_HOME", str(home / "data"))
+        yield home
+
+
 @pytest.fixture(scope="session")
 def assets() -> Path:
     return ASSETS
+
+
+@pytest.fixture(params=["client", "edge"])
+def engine(request) -> str:
+    """Each embedded store engine in turn (edge skipped where qdrant-edge is not installed)."""
+    if request.param == "edge":
+        pytest.importorskip("qdrant_edge")
+    return request.param
 
 
 @pytest.fixture(scope="session")

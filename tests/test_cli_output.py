@@ -15,8 +15,8 @@ def library(tiny_model, assets, tmp_path_factory):
     root = tmp_path_factory.mktemp("output")
     folder = shutil.copytree(assets, root / "library")
     (folder / "launch.md").write_text("# Launch day\n\nThe rocket lifts off at dawn and reaches orbit. " * 8)
-    (folder / "IMG_0001.heic").write_bytes(b"\x00\x00\x00\x18ftypheic")
-    (folder / "IMG_0002.HEIC").write_bytes(b"\x00\x00\x00\x18ftypheic")
+    (folder / "IMG_0001.cr2").write_bytes(b"II*\x00\x10\x00\x00\x00CR")  # camera raw: Pillow opens none
+    (folder / "IMG_0002.CR2").write_bytes(b"II*\x00\x10\x00\x00\x00CR")
     (folder / "archive.zip").write_bytes(b"PK\x03\x04")
     (folder / "cat.caption").write_text("a cat on a couch")  # a sidecar: used, not passed over
     model = str(tiny_model.save(root / "model"))
@@ -40,8 +40,8 @@ def indexed(library):
 
 def test_index_lists_what_a_scan_passes_over(indexed):
     folder, _, out = indexed
-    assert "passed over 3 files that are neither images nor text documents (.heic x2, .zip x1)" in out
-    assert str(folder / "IMG_0001.heic") in out and str(folder / "archive.zip") in out
+    assert "passed over 3 files that are neither images nor text documents (.cr2 x2, .zip x1)" in out
+    assert str(folder / "IMG_0001.cr2") in out and str(folder / "archive.zip") in out
     assert "cat.caption" not in out and "launch.md" not in out.split("passed over")[1]
 
 

@@ -71,8 +71,8 @@ def read(folder, name):
 def test_exif_fields_read_from_the_file(photos):
     sydney = read(photos, "sydney.jpg")
     place = pytest.approx({"lat": SYDNEY[0], "lon": SYDNEY[1]}, abs=1e-5)
-    assert sydney == {"taken": "2024-05-01T10:20:30+10:00", "camera_make": "Canon", "camera_model": "Canon EOS 5D",
-                      "camera": "Canon EOS 5D", "location": place, "orientation": 6}
+    assert sydney == {"taken": "2024-05-01T10:20:30+10:00", "taken_source": "exif", "camera_make": "Canon",
+                      "camera_model": "Canon EOS 5D", "camera": "Canon EOS 5D", "location": place, "orientation": 6}
     newyork = read(photos, "newyork.jpg")
     assert newyork["camera"] == "NIKON CORPORATION NIKON D750" and newyork["taken"] == "2023-01-15T08:00:00"
     assert newyork["location"] == pytest.approx({"lat": NEW_YORK[0], "lon": NEW_YORK[1]}, abs=1e-5)  # W: negative
@@ -83,15 +83,12 @@ def test_exif_fields_read_from_the_file(photos):
 
 def test_datetime_fallback_and_unset_dates(tmp_path):
     assert read_photo_metadata(write_jpeg(tmp_path / "a.jpg", exif_of(datetime="2019:12:31 23:59:59")).read_bytes()) \
-        == {"taken": "2019-12-31T23:59:59"}
+        == {"taken": "2019-12-31T23:59:59", "taken_source": "exif-modified"}
     assert read_photo_metadata(write_jpeg(tmp_path / "b.jpg", exif_of(taken="0000:00:00 00:00:00")).read_bytes()) == {}
     assert read_photo_metadata(b"not an image") == {}
 
 
-@pytest.mark.parametrize("engine", ["client", "edge"])
 def test_index_payload_and_api_filters(engine, tiny_model, photos, tmp_path):
-    if engine == "edge":
-        pytest.importorskip("qdrant_edge")
     with Index(VectorStore(tmp_path / "store", engine=engine), tiny_model) as index:
         report = index.add_images([photos], show_progress=False)
         assert (report.added, report.skipped) == (5, [])
@@ -124,10 +121,7 @@ def test_index_payload_and_api_filters(engine, tiny_model, photos, tmp_path):
         assert [h.payload["path"].rsplit("/", 1)[1] for h in similar] == ["newyork.jpg"]
 
 
-@pytest.mark.parametrize("engine", ["client", "edge"])
 def test_collection_from_before_exif_gets_it_without_reencoding(engine, tiny_model, photos, tmp_path, monkeypatch):
-    if engine == "edge":
-        pytest.importorskip("qdrant_edge")
     from mmretrieval.store import payload as P
     from mmretrieval.indexing import index as index_module
 

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from ..images import MAX_IMAGE_PIXELS, ImageLoadError, load_image, load_image_size_exif
+from ..images import MAX_IMAGE_PIXELS, ImageLoadError, load_image, load_image_size_tags
 from .photo_meta import photo_metadata, read_photo_metadata
 from ..store import point_id
 
@@ -61,11 +61,11 @@ def prepare(
         item.photo = read_photo_metadata(data)
         return item
     try:
-        image, (item.width, item.height), exif = load_image_size_exif(data, max_pixels=max_pixels, min_size=min_size)
+        image, (item.width, item.height), tags = load_image_size_tags(data, max_pixels=max_pixels, min_size=min_size)
     except ImageLoadError as err:
         item.error = err.reason
         return item
-    item.photo = photo_metadata(exif)
+    item.photo = photo_metadata(*tags)
     item.pixels = preprocess(image)
     if ocr is not None:  # OCR reads the full-size image, not the reduced decode the trunk needs
         item.ocr = ocr(image if image.size == (item.width, item.height) else load_image(data, max_pixels=max_pixels))

@@ -5,8 +5,9 @@ Writers (``indexing``, ``indexing.texts``) build payloads with :func:`image_payl
 
 image point:   kind="image", path, hash (SHA-256 of the file), size, mtime, width, height[, caption]
                [, ocr_text, ocr_lines (indexed with --ocr: the text read, and each line's text, box, score)]
-               [, taken, camera_make, camera_model, camera, location, orientation (from EXIF, each only when
-               the photo has it: RFC 3339 date, strings, a geo point {"lat", "lon"}, the EXIF orientation 1-8)],
+               [, taken, taken_source, camera_make, camera_model, camera, location, orientation (from EXIF and
+               XMP, each only when the photo has it: RFC 3339 date, where the date came from, strings, a geo
+               point {"lat", "lon"}, the EXIF orientation 1-8)],
                photo_meta (the version of that EXIF read; points without it get it on the next index run)
 passage point: kind="text",  path, hash (SHA-256 of the document text), size, mtime, passage (its
                order in the document), start, end (character offsets: source[start:end] == text), text
@@ -30,15 +31,16 @@ START = "start"
 END = "end"
 OCR_TEXT = "ocr_text"  # the lines read from the image, joined by newlines ("" when it shows no text)
 OCR_LINES = "ocr_lines"  # [{"text", "box": [[x, y] x 4], "score"}], see mmretrieval.indexing.ocr.OCRLine
-TAKEN = "taken"  # RFC 3339: DateTimeOriginal (else DateTime), with OffsetTimeOriginal when present
+TAKEN = "taken"  # RFC 3339 with its UTC offset when the file has one; the sources in mmretrieval.indexing.photo_meta
+TAKEN_SOURCE = "taken_source"  # where TAKEN came from: "exif", "xmp", or "exif-modified" (the file's last save)
 CAMERA_MAKE = "camera_make"
 CAMERA_MODEL = "camera_model"
 CAMERA = "camera"  # make and model in one string, e.g. "Canon EOS 5D"
 LOCATION = "location"  # {"lat": .., "lon": ..} decimal degrees (a Qdrant geo point)
 ORIENTATION = "orientation"  # the EXIF orientation tag (1-8)
 PHOTO_META = "photo_meta"  # version of the EXIF read behind the fields above (present even when a photo has none)
-PHOTO_META_VERSION = 1
-PHOTO_FIELDS = (TAKEN, CAMERA_MAKE, CAMERA_MODEL, CAMERA, LOCATION, ORIENTATION)
+PHOTO_META_VERSION = 2  # 2: taken_source, XMP dates, strings cut at NUL
+PHOTO_FIELDS = (TAKEN, TAKEN_SOURCE, CAMERA_MAKE, CAMERA_MODEL, CAMERA, LOCATION, ORIENTATION)
 
 KIND_IMAGE = "image"  # the values of KIND
 KIND_TEXT = "text"
@@ -73,7 +75,7 @@ def image_payload(path: str, hash: str, size: int, mtime: float, width: int, hei
 
 
 def photo_payload(photo: dict) -> dict:
-    """The EXIF fields of one photo plus the version marker saying they were read."""
+    """The EXIF/XMP fields of one photo plus the version marker saying they were read."""
     return {**{k: v for k, v in photo.items() if k in PHOTO_FIELDS}, PHOTO_META: PHOTO_META_VERSION}
 
 
