@@ -102,13 +102,13 @@ def test_runtime_comes_from_the_argument_then_the_environment(monkeypatch):
         runtime.attach_runtime(object(), "openvino", device="cuda")
 
 
-def test_cli_runtime_flag_sets_the_environment(monkeypatch):
+def test_cli_runtime_flag_goes_to_the_command_not_the_environment(monkeypatch):
     import os
 
     from mmretrieval.cli import main, search
 
     monkeypatch.delenv(runtime.ENV, raising=False)
     seen = {}
-    monkeypatch.setattr(search, "run", lambda args: seen.update(env=os.environ.get(runtime.ENV)))
+    monkeypatch.setattr(search, "run", lambda args: seen.update(flag=args.runtime, env=os.environ.get(runtime.ENV)))
     assert main.main(["--runtime", "torch", "search", "a dog"]) == 0
-    assert seen["env"] == "torch"
+    assert seen == {"flag": "torch", "env": None}  # (test_cli_store_args: it reaches load_model)

@@ -42,7 +42,7 @@ def run(args) -> int:
     if not images:
         raise ValueError(f"none of the {len(found)} files in {' '.join(args.images)} is a readable image")
     captions = args.captions or list(DEFAULT_CAPTIONS)
-    model = load_model(args.model, runtime=args.runtime)
+    model = load_model(args.model, runtime=getattr(args, "runtime", None))
     image_vectors = model.encode_image(images)
     text_vectors = model.encode_text(captions, task="retrieval.query")
     scores = image_vectors @ text_vectors.T

@@ -54,7 +54,8 @@ def run(args) -> int:
         if args.max_per_class:
             raise ValueError("--max-per-class is for one run; a suite sets it per dataset (\"args\" in the file)")
         for result in run_suite(args.suite, data_root=args.data_root, out_dir=args.out, models=args.only,
-                                limit=args.limit, show_progress_bar=True, runtime=args.runtime):
+                                limit=args.limit, show_progress_bar=True,
+                                runtime=getattr(args, "runtime", None)):
             print(_summary(result))
         return 0
     if not args.dataset:
@@ -66,7 +67,7 @@ def run(args) -> int:
     options = {"max_per_class": args.max_per_class} if args.max_per_class else {}
     data, data_s = timed(load_dataset, args.dataset, args.data_root, limit=args.limit, **options)
     dims = [int(d) for d in args.dims.split(",")] if args.dims else None
-    model, load_s = timed(spec.load, runtime=args.runtime)
+    model, load_s = timed(spec.load, runtime=getattr(args, "runtime", None))
     print(f"loaded {spec.title} in {load_s:.1f} s", file=sys.stderr)
     for task in [args.task] if args.task else tasks_for(data):
         result = evaluate(spec, args.dataset, task, dims=dims, out_dir=args.out, model=model, data=data,

@@ -42,7 +42,7 @@ def run(args) -> int:
     from ..train.features import CAPTION_TASK
 
     rows = read_rows(args.captions)
-    model = load_model(args.model, device="cpu", runtime=args.runtime)
+    model = load_model(args.model, device="cpu", runtime=getattr(args, "runtime", None))
     text = model.encode_text([r["caption"].strip() for r in rows], task=CAPTION_TASK, convert_to_tensor=True,
                              show_progress_bar=not args.no_progress)
     maps = fit_query_maps(text, [r["lang"] for r in rows], [r["image"] for r in rows], reference=args.reference,

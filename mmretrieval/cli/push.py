@@ -17,7 +17,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from ..registry import load_model
 
-    model = load_model(args.model, device="cpu", runtime=args.runtime)
+    model = load_model(args.model, device="cpu", runtime=getattr(args, "runtime", None))
     url = model.push_to_hub(args.repo_id, private=args.private or None, token=args.token,
                             training_log=args.training_log)
     print(f"pushed {args.model} to {args.repo_id}: {url}")

@@ -37,7 +37,7 @@ def run(args) -> int:
     report = ray_index(args.inputs, model=args.model or DEFAULT_MODEL, url=args.url, api_key=args.api_key,
                        store=args.store, collection=args.collection, parquet=args.parquet, batch_size=args.batch_size,
                        actors=args.actors, gpus_per_actor=args.gpus_per_actor, address=args.address,
-                       engine=args.engine, runtime=args.runtime)
+                       engine=args.engine, runtime=getattr(args, "runtime", None))
     for path, reason in report.skipped:
         print(f"skipped {path}: {reason}")
     print(f"wrote {report.written} points" + (f", parquet {report.parquet}" if report.parquet else ""))

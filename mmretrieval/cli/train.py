@@ -86,7 +86,7 @@ def run(args) -> int:
         overrides["matryoshka_weights"] = tuple(args.matryoshka_weights)
     recipe = TrainConfig(**overrides)
     cache = Path(args.cache) if args.cache else None
-    model = MMRetrievalModel(config, runtime=args.runtime)
+    model = MMRetrievalModel(config, runtime=getattr(args, "runtime", None))
 
     def pairs_of(source, split):
         if is_shard_source(source):

@@ -71,7 +71,8 @@ class VectorStore(Store):
         """Why the collection cannot hold the named vector ``name`` (e.g. ``ocr``), or None if it can."""
         if self.has_vector(name):
             return None
-        return (f"collection {self.collection!r} was made before {name} vectors existed; index into a new "
+        what = "OCR" if name == OCR else repr(name)
+        return (f"collection {self.collection!r} was made before {what} vectors existed; index into a new "
                 f"collection (--collection NAME) or delete and re-index this one "
                 f"(mmretrieval collections --delete {self.collection})")
 

@@ -6,8 +6,8 @@ and the OpenVINO version, so a changed trunk re-exports and an unchanged one loa
 computes in float32 (no bf16/fp16 shortcuts), so its vectors match torch's to float rounding and
 share the feature cache and index fingerprint with them.
 
-Choose with ``runtime=`` (``load_model``, ``MMRetrievalModel``, ``build_trunk``), else
-``$MMRETRIEVAL_RUNTIME`` (the CLI's ``--runtime`` sets it): ``auto`` (default: OpenVINO when the
+Choose with ``runtime=`` (``load_model``, ``MMRetrievalModel``, ``build_trunk``; the CLI's ``--runtime`` passes it), else
+``$MMRETRIEVAL_RUNTIME``: ``auto`` (default: OpenVINO when the
 trunk is on the CPU and the package imports, else torch), ``openvino`` (an error if it cannot be
 used) or ``torch``.
 """
