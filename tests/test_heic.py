@@ -14,8 +14,8 @@ from mmretrieval import ImageLoadError, load_image
 from mmretrieval.cli.main import main
 from mmretrieval.images import is_image_file, load_image_size_tags, register_heif
 from mmretrieval.indexing import Index
-from mmretrieval.photo_filters import photo_filter
-from mmretrieval.photo_meta import read_photo_metadata
+from mmretrieval.store.photo_filters import photo_filter
+from mmretrieval.indexing.photo_meta import read_photo_metadata
 from mmretrieval.store import VectorStore
 from test_exif import SYDNEY, exif_of
 

