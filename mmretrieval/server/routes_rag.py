@@ -15,6 +15,10 @@ from .state import ServerState
 from .views import urls
 
 
+NO_GENERATOR = ("no generator is configured, so there is no answer (start the server with --llm-url and "
+                "--llm-model); the items are the context a model would get")
+
+
 class RagRequest(BaseModel):
     question: str
     limit: int = Field(8, ge=1, le=50)
@@ -44,8 +48,12 @@ def rag_routes(state: ServerState) -> APIRouter:
         for entry in result["items"]:
             if entry["type"] == "image":
                 entry.update(urls(entry["id"]))
-        result["answer"] = None
-        if body.generate and generator is not None:
+        result["answer"], result["note"] = None, None
+        if not body.generate:
+            result["note"] = "no answer asked for (generate: false): the items are the context a model would get"
+        elif generator is None:
+            result["note"] = NO_GENERATOR
+        else:
             try:
                 result["answer"] = generate(bundle, generator)
             except GenerationError as err:
