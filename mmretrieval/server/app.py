@@ -22,6 +22,7 @@ from .routes_files import file_routes
 from .routes_page import STATIC, page_routes
 from .routes_rag import rag_routes
 from .routes_search import search_routes
+from .schemas import responses
 from .settings import ServerSettings
 from .state import ServerState
 
@@ -37,6 +38,6 @@ def create_app(index, settings: ServerSettings = ServerSettings()) -> FastAPI:
     keyed = [Depends(key_checker(settings.api_key))]
     app.include_router(page_routes(state))
     for routes in (search_routes, file_routes, rag_routes, duplicate_routes):
-        app.include_router(routes(state), dependencies=keyed)
+        app.include_router(routes(state), dependencies=keyed, responses=responses(401))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -6,6 +6,7 @@ from typing import Optional
 
 from fastapi import APIRouter, HTTPException, Query
 
+from .schemas import DuplicatesAnswer, responses
 from .state import ServerState
 from .views import hit_json
 
@@ -20,7 +21,7 @@ THRESHOLD_HELP = (f"least image-vector cosine of two copies, {LEAST_THRESHOLD}..
 def duplicate_routes(state: ServerState) -> APIRouter:
     router = APIRouter()
 
-    @router.get("/api/duplicates")
+    @router.get("/api/duplicates", responses=responses(422, ok=DuplicatesAnswer))
     def duplicates(threshold: Optional[float] = Query(None, ge=LEAST_THRESHOLD, le=1, description=THRESHOLD_HELP)):
         try:
             with state.store_lock:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, Response
 
 from ..images import ImageLoadError, load_image
+from .schemas import Hit, responses
 from .state import ServerState
 from .views import hit_json
 
@@ -30,15 +31,16 @@ def thumbnail(path: str, mtime: float, size: int) -> bytes:
 def file_routes(state: ServerState) -> APIRouter:
     router = APIRouter()
 
-    @router.get("/api/items/{point_id}")
+    @router.get("/api/items/{point_id}", responses=responses(404, 422, ok=Hit))
     def item(point_id: str):
         return hit_json(state.point(point_id))
 
-    @router.get("/api/image/{point_id}")
+    @router.get("/api/image/{point_id}", responses=responses(404, 410, 422, media="image/*"), response_class=Response)
     def image(point_id: str):
         return FileResponse(state.image_file(point_id), headers=CACHE_HEADERS)
 
-    @router.get("/api/thumb/{point_id}")
+    @router.get("/api/thumb/{point_id}", responses=responses(404, 410, 422, media="image/jpeg"),
+                response_class=Response)
     def thumb(point_id: str, size: int = 256):
         if size not in THUMB_SIZES:
             raise HTTPException(422, f"thumbnail size must be one of {THUMB_SIZES}")

@@ -11,6 +11,7 @@ from ..queries import check_query
 from ..rag.fusion import FUSION_METHODS
 from ..rag.generate import GenerationError, generate
 from ..rag.retrieve import retrieve
+from .schemas import BODY, RagAnswer, responses
 from .state import ServerState
 from .views import urls
 
@@ -32,7 +33,7 @@ def rag_routes(state: ServerState) -> APIRouter:
     router = APIRouter()
     generator = state.settings.generator
 
-    @router.post("/api/rag")
+    @router.post("/api/rag", responses=responses(*BODY, 422, 502, ok=RagAnswer))
     def rag(body: RagRequest):
         if body.method not in FUSION_METHODS:
             raise HTTPException(422, f"method must be one of {', '.join(FUSION_METHODS)}")

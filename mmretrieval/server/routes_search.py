@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, HTTPException, Query, UploadFile
 from ..images import ImageLoadError, load_image
 from ..photo_filters import photo_filter
 from ..queries import check_query
+from .schemas import BODY, ImageSearchAnswer, SearchAnswer, SimilarAnswer, responses
 from .state import ServerState
 from .views import hit_json
 
@@ -18,7 +19,7 @@ def search_routes(state: ServerState) -> APIRouter:
     index = state.index
     limit_q = Query(12, ge=1, le=state.settings.max_limit)
 
-    @router.get("/api/search")
+    @router.get("/api/search", responses=responses(422, ok=SearchAnswer))
     def search_text(q: str = Query(...), limit: int = limit_q,
                     kinds: str = Query("image", pattern="^(image|text)(,(image|text))?$"),
                     after: Optional[str] = None, before: Optional[str] = None, camera: Optional[str] = None,
@@ -36,7 +37,7 @@ def search_routes(state: ServerState) -> APIRouter:
         used = min_score if min_score is not None else index.model.config.min_score
         return {"query": q, "min_score": used, "hits": [hit_json(h, q) for h in hits]}
 
-    @router.post("/api/search/image")
+    @router.post("/api/search/image", responses=responses(*BODY, 422, ok=ImageSearchAnswer))
     def search_image(file: UploadFile = File(...), limit: int = limit_q):
         data = file.file.read()
         try:
@@ -49,7 +50,7 @@ def search_routes(state: ServerState) -> APIRouter:
             hits = index.search(vector=vector, limit=limit, min_score=0)  # (the cut-off is for text queries)
         return {"query": file.filename, "hits": [hit_json(h) for h in hits]}
 
-    @router.get("/api/similar/{point_id}")
+    @router.get("/api/similar/{point_id}", responses=responses(404, 422, ok=SimilarAnswer))
     def similar(point_id: str, limit: int = limit_q):
         source = state.point(point_id)
         with state.store_lock:
