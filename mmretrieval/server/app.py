@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from .auth import key_checker
 from .errors import install_error_handlers
 from .limits import BodySizeLimit
+from .memory import thread_limit
 from .routes_duplicates import duplicate_routes
 from .routes_files import file_routes
 from .routes_page import STATIC, page_routes
@@ -31,7 +32,8 @@ def create_app(index, settings: ServerSettings = ServerSettings()) -> FastAPI:
     """A FastAPI app over ``index`` (an :class:`mmretrieval.indexing.Index`); loads its model now, which
     also refuses one that did not make the collection."""
     index.model
-    app = FastAPI(title="mmretrieval", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+    app = FastAPI(title="mmretrieval", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None,
+                  lifespan=thread_limit(settings.threads))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     install_error_handlers(app)
     state = ServerState(index, settings)

@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
-import io
 import os
-from functools import lru_cache
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, Response
 
-from ..images import ImageLoadError, load_image
+from ..images import ImageLoadError
 from .schemas import Hit, responses
 from .state import ServerState
+from .thumbs import ThumbnailCache
 from .views import hit_json
 
 THUMB_SIZES = (128, 256, 512)
 CACHE_HEADERS = {"Cache-Control": "private, max-age=3600"}
 
 
-@lru_cache(maxsize=2048)
-def thumbnail(path: str, mtime: float, size: int) -> bytes:
-    """A JPEG of ``path`` fitted into ``size`` x ``size`` (cached per file version)."""
-    image = load_image(path)
-    image.thumbnail((size, size))
-    out = io.BytesIO()
-    image.save(out, format="JPEG", quality=82)
-    return out.getvalue()
-
-
 def file_routes(state: ServerState) -> APIRouter:
     router = APIRouter()
+    thumbnail = ThumbnailCache()  # (per app, per file version)
 
     @router.get("/api/items/{point_id}", responses=responses(404, 422, ok=Hit))
     def item(point_id: str):

@@ -41,7 +41,7 @@ def search_routes(state: ServerState) -> APIRouter:
     def search_image(file: UploadFile = File(...), limit: int = limit_q):
         data = file.file.read()
         try:
-            image = load_image(data)
+            image = load_image(data, min_size=index.model.trunk.input_size)  # (a reduced JPEG decode, as indexing)
         except ImageLoadError as err:
             raise HTTPException(400, f"uploaded file {file.filename!r}: {err.reason}") from None
         with state.image_lock:

@@ -1,4 +1,5 @@
-"""What a server is started with: API key, upload limit, generator, largest ``limit`` a request may ask."""
+"""What a server is started with: API key, upload limit, generator, largest ``limit`` a request may ask,
+worker threads."""
 
 from __future__ import annotations
 
@@ -14,3 +15,4 @@ class ServerSettings:
     max_upload_bytes: int = 10 * 2**20
     generator: Optional[GeneratorConfig] = None
     max_limit: int = 100
+    threads: int = 8  # sync routes at once (the store and image trunk take one anyway; text queries batch)
