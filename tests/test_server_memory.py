@@ -1,5 +1,5 @@
 """The server's memory bounds: thumbnails cached up to a byte budget (decoded at a reduced JPEG scale),
-worker threads per event loop, glibc arenas (see eval/bench_server.py for RSS under load)."""
+glibc arenas capped (eval/bench_server.py measures RSS under load)."""
 
 import io
 import platform
@@ -9,7 +9,7 @@ from PIL import Image
 
 pytest.importorskip("fastapi", reason="the server needs the serve extra: pip install -e '.[serve]'")
 
-from mmretrieval.server.memory import limit_malloc_arenas, thread_limit  # noqa: E402
+from mmretrieval.server.memory import limit_malloc_arenas  # noqa: E402
 from mmretrieval.server.thumbs import ThumbnailCache, thumbnail  # noqa: E402
 
 
@@ -40,17 +40,6 @@ def test_thumbnails_stay_within_their_byte_budget_least_recent_out_first(photos)
 def test_a_thumbnail_of_a_large_photo_is_its_size(photos):
     image = Image.open(io.BytesIO(thumbnail(str(photos[0]), 128)))
     assert max(image.size) == 128 and image.format == "JPEG"
-
-
-def test_the_thread_limit_is_the_event_loops():
-    import anyio
-    import anyio.to_thread
-
-    async def tokens():
-        async with thread_limit(3)(None):
-            return anyio.to_thread.current_default_thread_limiter().total_tokens
-
-    assert anyio.run(tokens) == 3
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")

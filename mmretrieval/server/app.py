@@ -1,8 +1,10 @@
 """The HTTP API and search page: search by text or uploaded image, similar-to-id, RAG, health.
 
 One module per concern: ``routes_search`` (text, image, similar), ``routes_files`` (items, images,
-thumbnails), ``routes_rag``, ``routes_duplicates`` (near-duplicate groups), ``routes_page`` (page, icon, health), ``auth`` (the API key),
-``errors`` (validation answers), ``limits`` (upload size), ``state`` (what the routes share).
+thumbnails; ``thumbs`` makes and caches them), ``routes_rag``, ``routes_duplicates`` (near-duplicate groups),
+``routes_page`` (page, icon, health), ``auth`` (the API key), ``errors`` (error answers), ``limits`` (body
+size), ``schemas`` (the answers' shapes, for the OpenAPI schema), ``memory`` (malloc arenas), ``state``
+(what the routes share).
 
 Image bytes are served by point id only, from the path stored for that point when it was indexed,
 so no request can name a file; uploads are bounded by :class:`BodySizeLimit`; with an API key set,
@@ -17,7 +19,6 @@ from fastapi.staticfiles import StaticFiles
 from .auth import key_checker
 from .errors import install_error_handlers
 from .limits import BodySizeLimit
-from .memory import thread_limit
 from .routes_duplicates import duplicate_routes
 from .routes_files import file_routes
 from .routes_page import STATIC, page_routes
@@ -32,8 +33,7 @@ def create_app(index, settings: ServerSettings = ServerSettings()) -> FastAPI:
     """A FastAPI app over ``index`` (an :class:`mmretrieval.indexing.Index`); loads its model now, which
     also refuses one that did not make the collection."""
     index.model
-    app = FastAPI(title="mmretrieval", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None,
-                  lifespan=thread_limit(settings.threads))
+    app = FastAPI(title="mmretrieval", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     install_error_handlers(app)
     state = ServerState(index, settings)

@@ -1,5 +1,4 @@
-"""What a server is started with: API key, upload limit, generator, largest ``limit`` a request may ask,
-worker threads."""
+"""What a server is started with: API key, upload limit, generator, largest ``limit`` a request may ask."""
 
 from __future__ import annotations
 
@@ -15,4 +14,3 @@ class ServerSettings:
     max_upload_bytes: int = 10 * 2**20
     generator: Optional[GeneratorConfig] = None
     max_limit: int = 100
-    threads: int = 8  # sync routes at once (the store and image trunk take one anyway; text queries batch)
