@@ -49,7 +49,8 @@ def main() -> int:
     parser.add_argument("--photo-side", type=int, default=None, metavar="PX",
                         help="index (and upload) the assets/ photos enlarged to this long side, as a camera's are "
                              "(4000: 12 MP; default: as they are, 451-640 px)")
-    parser.add_argument("--kinds", default=",".join(MIX), help="request kinds to send (default: all, as MIX weighs them)")
+    parser.add_argument("--kinds", default=",".join(MIX),
+                        help="request kinds to send (default: all, as MIX weighs them)")
     parser.add_argument("--rounds", type=int, default=1, help="run the same load this many times (RSS after each)")
     parser.add_argument("--settle", type=float, default=5.0, help="idle seconds before the last RSS sample")
     parser.add_argument("--out", default=str(ROOT / "runs" / "bench_server.json"))

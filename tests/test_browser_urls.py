@@ -24,7 +24,8 @@ def shown(driver):
     from selenium.webdriver.common.by import By
 
     url_q = parse_qs(urlparse(driver.current_url).query).get("q", [None])[0]
-    return driver.find_element(By.ID, "q").get_attribute("value"), driver.find_element(By.ID, "results-title").text, url_q
+    box, title = driver.find_element(By.ID, "q"), driver.find_element(By.ID, "results-title")
+    return box.get_attribute("value"), title.text, url_q
 
 
 def wait_shown(driver, query, timeout=30):
