@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, respons
 from live_server import live_server  # noqa: E402
 from mmretrieval.indexing import Index  # noqa: E402
 
-EXAMPLES = 40
+EXAMPLES = 30
 # No 5xx, and status, content type, headers and body as documented. Not positive_data_acceptance: the schema
 # cannot say all a request must be (a blank query, a date filter that is no date: 422, rightly).
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
