@@ -7,12 +7,11 @@ Screenshots go to ``$MMRETRIEVAL_SCREENSHOTS`` when set (else the test's tmp fol
 import os
 import shutil
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
+from live_server import live_server
 from mmretrieval.indexing import Index
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -40,30 +39,6 @@ def browser():
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
-
-
-def live_server(index, **settings):
-    """Start the app with uvicorn on a free loopback port in a thread; return (base url, stop)."""
-    import uvicorn
-
-    from mmretrieval.server import ServerSettings, create_app
-
-    server = uvicorn.Server(uvicorn.Config(create_app(index, ServerSettings(**settings)), host="127.0.0.1",
-                                           port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-
-    def stop():
-        server.should_exit = True
-        thread.join(10)
-
-    return f"http://127.0.0.1:{port}", stop
 
 
 def screenshot(driver, name):
@@ -164,7 +139,7 @@ def test_page_flow_on_a_tiny_model_with_api_key_and_rag(browser, tiny_model, ass
             sources = wait_for(browser, "#sources li", count=3)
             types = {s.get_attribute("data-kind") for s in sources}
             assert types == {"image", "text"}
-            assert "No generator is configured" in browser.find_element(By.ID, "answer").text
+            assert "no generator is configured" in browser.find_element(By.ID, "answer").text  # (the API's note)
             screenshot(browser, "page-tiny-model.png")
         finally:
             stop()

@@ -31,6 +31,7 @@ def run(args) -> int:
         import uvicorn
 
         from ..server import ServerSettings, create_app
+        from ..server.memory import limit_malloc_arenas
     except ImportError as err:
         print(f"mmretrieval serve: error: {err}; the server needs its extra: pip install 'mmretrieval[serve]'",
               file=sys.stderr)
@@ -42,6 +43,7 @@ def run(args) -> int:
                        "(set --server-key or MMRETRIEVAL_API_KEY)", args.host)
     settings = ServerSettings(api_key=args.server_key or None, max_upload_bytes=int(args.max_upload_mb * 2**20),
                               generator=generator_config(args))
+    limit_malloc_arenas()  # (before the model's and the server's threads: see server/memory.py)
     with open_index(args, must_exist=True) as index:  # (reads only: a misspelt --store is refused, not made)
         index.model  # load the model before the first request, not during it
         print(f"serving {index.count()} points from {index.store.location} on http://{args.host}:{args.port}/")

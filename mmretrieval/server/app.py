@@ -1,8 +1,10 @@
 """The HTTP API and search page: search by text or uploaded image, similar-to-id, RAG, health.
 
 One module per concern: ``routes_search`` (text, image, similar), ``routes_files`` (items, images,
-thumbnails), ``routes_rag``, ``routes_duplicates`` (near-duplicate groups), ``routes_page`` (page, icon, health), ``auth`` (the API key),
-``errors`` (validation answers), ``limits`` (upload size), ``state`` (what the routes share).
+thumbnails; ``thumbs`` makes and caches them), ``routes_rag``, ``routes_duplicates`` (near-duplicate groups),
+``routes_page`` (page, icon, health), ``auth`` (the API key), ``errors`` (error answers), ``limits`` (body
+size), ``schemas`` (the answers' shapes, for the OpenAPI schema), ``memory`` (malloc arenas), ``state``
+(what the routes share).
 
 Image bytes are served by point id only, from the path stored for that point when it was indexed,
 so no request can name a file; uploads are bounded by :class:`BodySizeLimit`; with an API key set,
@@ -22,6 +24,7 @@ from .routes_files import file_routes
 from .routes_page import STATIC, page_routes
 from .routes_rag import rag_routes
 from .routes_search import search_routes
+from .schemas import responses
 from .settings import ServerSettings
 from .state import ServerState
 
@@ -37,6 +40,6 @@ def create_app(index, settings: ServerSettings = ServerSettings()) -> FastAPI:
     keyed = [Depends(key_checker(settings.api_key))]
     app.include_router(page_routes(state))
     for routes in (search_routes, file_routes, rag_routes, duplicate_routes):
-        app.include_router(routes(state), dependencies=keyed)
+        app.include_router(routes(state), dependencies=keyed, responses=responses(401))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -19,10 +19,15 @@ class BodySizeLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             return await self.app(scope, receive, send)
-        length = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        kind = headers.get(b"content-type", b"").decode("latin-1")
+        length = headers.get(b"content-length")
         if length is not None:
-            if not length.isdigit() or int(length) > self.max_bytes:
-                return await self._refuse(send)
+            if not length.isdigit():
+                return await _answer(send, 400, f"the Content-Length header is not a number of bytes: "
+                                                f"{length[:40].decode('latin-1')!r}")
+            if int(length) > self.max_bytes:
+                return await _answer(send, 413, too_large(kind, f"{int(length):,} bytes", self.max_bytes))
             return await self.app(scope, receive, send)
         chunks, total = [], 0
         while True:
@@ -31,7 +36,7 @@ class BodySizeLimit:
                 return
             total += len(message.get("body", b""))
             if total > self.max_bytes:
-                return await self._refuse(send)
+                return await _answer(send, 413, too_large(kind, f"over {self.max_bytes:,} bytes", self.max_bytes))
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 break
@@ -48,11 +53,23 @@ class BodySizeLimit:
 
         return await self.app(scope, replay, send)
 
-    async def _refuse(self, send):
-        detail = (f"request body is larger than the server's limit of {self.max_bytes / 2**20:.1f} MiB; "
-                  "send a smaller image (or start the server with a larger --max-upload-mb)")
-        data = json.dumps({"detail": detail}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
-                                (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": data})
+
+def too_large(content_type: str, size: str, limit: int) -> str:
+    """What was too large (the body's kind and size), the limit, and what to do about it."""
+    media = content_type.split(";")[0].strip().lower()
+    if media.startswith("multipart/"):
+        what, advice = "upload", "send a smaller image"
+    elif media.endswith("json"):
+        what, advice = "JSON body", "send a shorter request"
+    else:
+        what, advice = f"request body ({media or 'no Content-Type'})", "send a smaller body"
+    return (f"{what} of {size} is larger than this server's limit of {limit / 2**20:.1f} MiB ({limit:,} bytes); "
+            f"{advice} (or start the server with a larger --max-upload-mb)")
+
+
+async def _answer(send, status: int, detail: str) -> None:
+    data = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": data})

@@ -2,43 +2,35 @@
 
 from __future__ import annotations
 
-import io
 import os
-from functools import lru_cache
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, Response
 
-from ..images import ImageLoadError, load_image
+from ..images import ImageLoadError
+from .schemas import Hit, responses
 from .state import ServerState
+from .thumbs import ThumbnailCache
 from .views import hits_json
 
 THUMB_SIZES = (128, 256, 512)
 CACHE_HEADERS = {"Cache-Control": "private, max-age=3600"}
 
 
-@lru_cache(maxsize=2048)
-def thumbnail(path: str, mtime: float, size: int) -> bytes:
-    """A JPEG of ``path`` fitted into ``size`` x ``size`` (cached per file version)."""
-    image = load_image(path)
-    image.thumbnail((size, size))
-    out = io.BytesIO()
-    image.save(out, format="JPEG", quality=82)
-    return out.getvalue()
-
-
 def file_routes(state: ServerState) -> APIRouter:
     router = APIRouter()
+    thumbnail = ThumbnailCache()  # (per app, per file version)
 
-    @router.get("/api/items/{point_id}")
+    @router.get("/api/items/{point_id}", responses=responses(404, 422, ok=Hit))
     def item(point_id: str):
         return hits_json([state.point(point_id)])[0]
 
-    @router.get("/api/image/{point_id}")
+    @router.get("/api/image/{point_id}", responses=responses(404, 410, 422, media="image/*"), response_class=Response)
     def image(point_id: str):
         return FileResponse(state.image_file(point_id), headers=CACHE_HEADERS)
 
-    @router.get("/api/thumb/{point_id}")
+    @router.get("/api/thumb/{point_id}", responses=responses(404, 410, 422, media="image/jpeg"),
+                response_class=Response)
     def thumb(point_id: str, size: int = 256):
         if size not in THUMB_SIZES:
             raise HTTPException(422, f"thumbnail size must be one of {THUMB_SIZES}")

@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
+from .schemas import Health, responses
 from .state import ServerState
 
 STATIC = Path(__file__).parent / "static"
@@ -16,7 +17,7 @@ def page_routes(state: ServerState) -> APIRouter:
     router = APIRouter()
     index, settings = state.index, state.settings
 
-    @router.get("/api/health")
+    @router.get("/api/health", responses=responses(ok=Health))
     def health():
         with state.store_lock:
             count = index.count()

@@ -12,8 +12,13 @@ from ..search.fusion import FUSION_METHODS
 from ..search.score import FUSION
 from ..rag.generate import GenerationError, generate
 from ..rag.retrieve import retrieve
+from .schemas import BODY, RagAnswer, responses
 from .state import ServerState
 from .views import urls
+
+
+NO_GENERATOR = ("no generator is configured, so there is no answer (start the server with --llm-url and "
+                "--llm-model); the items are the context a model would get")
 
 
 class RagRequest(BaseModel):
@@ -29,7 +34,7 @@ def rag_routes(state: ServerState) -> APIRouter:
     router = APIRouter()
     generator = state.settings.generator
 
-    @router.post("/api/rag")
+    @router.post("/api/rag", responses=responses(*BODY, 422, 502, ok=RagAnswer))
     def rag(body: RagRequest):
         if body.fusion not in FUSION_METHODS:
             raise HTTPException(422, f"fusion must be one of {', '.join(FUSION_METHODS)}")
@@ -45,8 +50,12 @@ def rag_routes(state: ServerState) -> APIRouter:
         for entry in result["items"]:
             if entry["kind"] == "image":
                 entry.update(urls(entry["id"]))
-        result["answer"] = None
-        if body.generate and generator is not None:
+        result["answer"], result["note"] = None, None
+        if not body.generate:
+            result["note"] = "no answer asked for (generate: false): the items are the context a model would get"
+        elif generator is None:
+            result["note"] = NO_GENERATOR
+        else:
             try:
                 result["answer"] = generate(bundle, generator)
             except GenerationError as err:

@@ -12,6 +12,7 @@ from ..search.query import check_query, text_query, vector_query
 from ..search.fusion import FUSION_METHODS
 from ..search.score import DEFAULT_LIMIT, FUSION
 from ..store.photo_filters import photo_filter
+from .schemas import BODY, ImageSearchAnswer, SearchAnswer, SimilarAnswer, responses
 from .state import ServerState
 from .views import hits_json
 
@@ -48,7 +49,7 @@ def search_routes(state: ServerState) -> APIRouter:
             return index.search(query=query, limit=limit, kinds=opts.kinds, filter=opts.filter, min_score=opts.min_score,
                                 fusion=opts.fusion)
 
-    @router.get("/api/search")
+    @router.get("/api/search", responses=responses(422, ok=SearchAnswer))
     def search_text(q: str = Query(...), limit: int = limit_q, opts: SearchOptions = Depends(options)):
         try:
             q = check_query(q)
@@ -58,18 +59,18 @@ def search_routes(state: ServerState) -> APIRouter:
         used = opts.min_score if opts.min_score is not None else index.model.config.min_score
         return {"query": q, "min_score": used, "hits": hits_json(run(query, limit, opts), q)}
 
-    @router.post("/api/search/image")
+    @router.post("/api/search/image", responses=responses(*BODY, 422, ok=ImageSearchAnswer))
     def search_image(file: UploadFile = File(...), limit: int = limit_q, opts: SearchOptions = Depends(options)):
         data = file.file.read()
         try:
-            image = load_image(data)
+            image = load_image(data, min_size=index.model.trunk.input_size)  # (a reduced JPEG decode, as indexing)
         except ImageLoadError as err:
             raise HTTPException(400, f"uploaded file {file.filename!r}: {err.reason}") from None
         with state.image_lock:
             query = vector_query(index.model.encode_image(image))
         return {"query": file.filename, "min_score": opts.min_score, "hits": hits_json(run(query, limit, opts))}
 
-    @router.get("/api/similar/{point_id}")
+    @router.get("/api/similar/{point_id}", responses=responses(404, 422, ok=SimilarAnswer))
     def similar(point_id: str, limit: int = limit_q):
         source = state.point(point_id)
         with state.store_lock:

@@ -57,7 +57,7 @@ function el(tag, props = {}, children = []) {
 function card(hit) {
   if (hit.kind === "text") {
     return el("div", { className: "card text" }, [
-      el("div", { className: "muted", textContent: `${hit.name} · ${hit.start}–${hit.end} · ${hit.score.toFixed(3)}` }),
+      el("div", { className: "muted", textContent: `${hit.name} · ${hit.start}–${hit.end} · ${scoreLabel(hit)}` }),
       el("blockquote", { textContent: hit.text }),
     ]);
   }
@@ -68,7 +68,7 @@ function card(hit) {
     el("figcaption", {}, [
       el("span", { className: "name", textContent: hit.name }),
       fullSizeLink(hit.image_url, "⤢"),
-      el("span", { className: "score", textContent: hit.score.toFixed(3) }),
+      el("span", { className: "score", textContent: scoreLabel(hit), title: scoreHelp(hit) }),
     ]),
   ]);
   if (hit.ocr_matches && hit.ocr_matches.length) figure.append(ocrWords(hit.ocr_matches));
@@ -76,6 +76,17 @@ function card(hit) {
   figure.dataset.name = hit.name;
   figure.addEventListener("click", () => showSimilar(hit, figure));
   return figure;
+}
+
+// What the number under a result is: its cosine to the query, or (image and OCR-text rankings fused) the fused score.
+function scoreLabel(hit) {
+  return hit.explanation ? `fused ${hit.score.toFixed(4)}` : `cosine ${hit.score.toFixed(3)}`;
+}
+
+function scoreHelp(hit) {
+  if (!hit.explanation) return "cosine similarity to the query (higher is closer)";
+  return "fused score of the rankings it is in: " +
+    hit.explanation.map((e) => `${e.list} rank ${e.rank}, cosine ${e.cosine.toFixed(3)}`).join("; ");
 }
 
 // The lines OCR read in an image that match the query, their matching words marked.
@@ -106,7 +117,7 @@ function render(gridId, hits, minScore = null) {
   const grid = $(gridId);
   grid.replaceChildren(...hits.map(card));
   const why = minScore > 0 ? ` Nothing scores above the relevance cut-off ${minScore}; set min score to 0 to see the nearest anyway.` : "";
-  if (!hits.length) grid.append(el("p", { className: "muted", textContent: "Nothing found." + why }));
+  if (!hits.length) grid.append(el("p", { className: "muted empty", textContent: "Nothing found." + why }));
 }
 
 // The min score field: empty keeps the model's calibrated cut-off (no parameter sent).
@@ -115,17 +126,53 @@ function minScore() {
   return value === "" ? null : Number(value);
 }
 
+// A search is linkable: its query and options go in the page's URL (?q=...&passages=1&min_score=...).
+function searchParams() {
+  const params = new URLSearchParams({ q: $("q").value.trim() });
+  if ($("passages").checked) params.set("passages", "1");
+  if (minScore() !== null) params.set("min_score", String(minScore()));
+  return params;
+}
+
+// The form as a URL says (opened from a link, or back/forward): returns the query, "" if none.
+function formFromUrl() {
+  const params = new URLSearchParams(window.location.search);
+  $("q").value = params.get("q") || "";
+  $("passages").checked = params.get("passages") === "1";
+  $("min-score").value = params.get("min_score") || "";
+  return $("q").value.trim();
+}
+
 async function search(event) {
   event.preventDefault();
+  if (!$("q").value.trim()) return;
+  const url = `?${searchParams()}`;
+  if (url !== window.location.search) history.pushState(null, "", url);
+  await runSearch();
+}
+
+let searchTicket = 0;  // the latest search: an older one's late answer is dropped
+
+async function runSearch() {
   const q = $("q").value.trim();
-  if (!q) return;
+  const ticket = ++searchTicket;
   showError(null);
   const kinds = $("passages").checked ? "image,text" : "image";
   try {
     const cut = minScore() === null ? "" : `&min_score=${minScore()}`;
     const data = await api(`/api/search?q=${encodeURIComponent(q)}&limit=12&kinds=${kinds}${cut}`);
+    if (ticket !== searchTicket) return;
     showResults(`Results for “${q}”`, data.hits, data.min_score);
-  } catch (err) { showError(err); }
+  } catch (err) { if (ticket === searchTicket) showError(err); }
+}
+
+// Back/forward: show the search that URL names, or the start page.
+function followUrl() {
+  if (formFromUrl()) { runSearch(); return; }
+  searchTicket++;
+  showError(null);
+  for (const id of ["results-section", "similar-section", "answer-section"]) $(id).hidden = true;
+  $("hint").hidden = false;
 }
 
 async function searchByImage() {
@@ -170,8 +217,7 @@ async function ask() {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ question, limit: 8, max_images: 4, min_score: minScore() }),
     });
-    $("answer").textContent = data.answer ||
-      "No generator is configured (start the server with --llm-url and --llm-model); the sources below are the context a model would get.";
+    $("answer").textContent = data.answer || data.note;
     $("fusion").textContent = `(${data.fusion})`;
     $("sources").replaceChildren(...data.items.map((item) => {
       const li = el("li");
@@ -203,6 +249,7 @@ async function connect() {
         "documents), then reload this page.";
     }
     document.body.dataset.ready = "true";
+    if (formFromUrl()) runSearch();  // opened from a link to a search
   } catch (err) { $("status").textContent = "server unreachable"; showError(err); }
 }
 
@@ -212,5 +259,6 @@ document.addEventListener("DOMContentLoaded", () => {
   $("search-form").addEventListener("submit", search);
   $("ask-btn").addEventListener("click", ask);
   $("upload").addEventListener("change", searchByImage);
+  window.addEventListener("popstate", followUrl);
   connect();
 });
