@@ -119,6 +119,35 @@ def test_cli_attaches_to_a_folder_store(tiny_model_config, tiny_model, tmp_path,
     client.close()
 
 
+def test_a_bad_file_in_an_attached_collection_is_skipped_and_the_run_goes_on(tiny_model, tmp_path, assets, capsys):
+    """An attached collection has no room for the vector-less point that remembers a bad file elsewhere:
+    the bad file is listed, the good ones indexed, and the next run reads it again."""
+    import shutil
+
+    from mmretrieval.cli.main import main
+
+    model_dir = tiny_model.save(tmp_path / "tiny")
+    photos = shutil.copytree(assets, tmp_path / "photos")
+    (photos / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    (photos / "binary.txt").write_bytes(b"\x00\x01 not text")
+    store = tmp_path / "store"
+    client = QdrantClient(path=str(store))
+    make_foreign(client, tiny_model, "langchain")
+    client.close()
+    args = ["index", str(photos), "--store", str(store), "--collection", "docs", "--vector", "", "--model",
+            str(model_dir), "--no-progress", "--json"]
+    for _ in range(2):  # the second run reads the bad files again (and nothing else)
+        assert main(args) == 0
+        report = json.loads(capsys.readouterr().out)
+        assert [s["path"] for s in report["images"]["skipped"]] == [str(photos / "broken.jpg")]
+        assert [s["path"] for s in report["documents"]["skipped"]] == [str(photos / "binary.txt")]
+        assert report["images"]["added"] + report["images"]["unchanged"] == 5 and report["points"] == 8
+    client = QdrantClient(path=str(store))
+    kinds = [r.payload.get("kind") for r in client.scroll("docs", limit=100)[0]]
+    client.close()
+    assert "skipped" not in kinds and kinds.count("image") == 5
+
+
 def test_refusals_name_the_problem(tiny_model, tmp_path, tiny_model_config):
     client = QdrantClient(":memory:")
     photos = tmp_path / "photos"

@@ -88,6 +88,37 @@ def test_captions_from_sidecars_and_csv(tmp_path, assets):
         read_caption_csv(tmp_path / "bad.csv")
 
 
+def test_index_add_takes_every_caption_source_the_command_does(index, tmp_path, assets):
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    for name in ("cat.jpg", "rocket.jpg", "coffee.jpg"):
+        (folder / name).write_bytes((assets / name).read_bytes())
+    (folder / "cat.txt").write_text("a cat on a sofa\n")  # sidecar
+    (folder / "notes.md").write_text("# Notes\n\nA rocket on the pad.\n")
+    (folder / "junk.zip").write_bytes(b"PK\x03\x04")
+    (tmp_path / "captions.json").write_text(json.dumps({"lib/rocket.jpg": "a rocket launch"}))
+
+    def captions():
+        return {r.payload["path"].rsplit("/", 1)[1]: (r.payload.get("caption"), "text" in r.vector)
+                for r in index.store.scroll({"kind": "image"}, with_vectors=True)}
+
+    report = index.add([folder], captions=tmp_path / "captions.json", passage_tokens=40, passage_overlap=8,
+                       show_progress_bar=False)
+    assert (report.images.added, report.documents.added, report.passed_over) == (3, 1, [str(folder / "junk.zip")])
+    assert captions() == {"cat.jpg": ("a cat on a sofa", True), "rocket.jpg": ("a rocket launch", True),
+                          "coffee.jpg": (None, False)}
+    (tmp_path / "captions.csv").write_text("path,caption\nlib/coffee.jpg,hot coffee\n")
+    again = index.add([folder], captions=str(tmp_path / "captions.csv"), show_progress_bar=False)
+    assert (again.images.updated, again.images.unchanged, again.documents.unchanged) == (2, 1, 1)
+    assert captions() == {"cat.jpg": ("a cat on a sofa", True), "rocket.jpg": (None, False),
+                          "coffee.jpg": ("hot coffee", True)}
+    mine = index.add(folder / "coffee.jpg", captions={str(folder / "coffee.jpg"): "an espresso"}, sidecars=False)
+    assert mine.images.updated == 1 and mine.documents is None and captions()["coffee.jpg"] == ("an espresso", True)
+    with pytest.raises(ValueError, match="one JSON object mapping image paths"):
+        (tmp_path / "list.json").write_text("[]")
+        index.add([folder], captions=tmp_path / "list.json")
+
+
 def test_rag_bundle_mixes_images_and_passages(index, docs, assets):
     index.add_images(assets, captions={str(assets / "rocket.jpg"): "a rocket launching"}, show_progress_bar=False)
     index.add_texts(docs, size=40, overlap=8, show_progress_bar=False)

@@ -52,9 +52,10 @@ def run(args) -> int:
     return 1 if report.failed else 0
 
 
-def _report_passed_over(paths, shown: int = SHOWN_PASSED_OVER) -> None:
+def _report_passed_over(paths) -> None:
     """Name the files a scan left out: neither an image Pillow opens, nor a text document (.txt/.md/.markdown),
     nor an image's caption sidecar."""
+    shown = SHOWN_PASSED_OVER
     if not paths:
         return
     kinds = Counter(os.path.splitext(p)[1].lower() or "(no extension)" for p in paths)

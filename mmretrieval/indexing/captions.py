@@ -3,8 +3,8 @@
 The sidecar rule, the one place it is decided: an image's sidecar is the first of ``<stem>.txt`` and
 ``<stem>.caption`` beside it, read as UTF-8. What a sidecar holds depends on who reads it:
 
-- **indexing** (:func:`sidecar_captions`): the whole file, stripped, is the image's one caption: stored
-  in the payload and embedded as the point's ``text`` vector (a point has one caption);
+- **indexing** (:func:`load_captions`, the sidecars ``files.walk`` found): the whole file, stripped, is the
+  image's one caption: stored in the payload and embedded as the point's ``text`` vector (a point has one caption);
 - **training** (:func:`sidecar_lines`): each non-blank line is one caption, one training pair each
   (Flickr-style data gives several captions per image).
 
@@ -27,11 +27,12 @@ PATH_COLUMNS = ("path", "image", "file", "filename")
 CAPTION_COLUMNS = ("caption", "text", "description")
 
 
-def find_sidecar(image) -> Optional[Path]:
-    """The sidecar file of ``image`` (``cat.jpg`` -> ``cat.txt``, else ``cat.caption``), or None."""
+def find_sidecar(image, listed: Optional[set] = None) -> Optional[Path]:
+    """The sidecar file of ``image`` (``cat.jpg`` -> ``cat.txt``, else ``cat.caption``), or None.
+    ``listed``: the paths (as strings) of every file in the image's folder, read there instead of on disk."""
     for suffix in SIDECAR_SUFFIXES:
         sidecar = Path(image).with_suffix(suffix)
-        if sidecar.is_file():
+        if sidecar.is_file() if listed is None else str(sidecar) in listed:
             return sidecar
     return None
 
@@ -48,12 +49,8 @@ def _read_caption(path) -> str:
 
 def sidecar_captions(image_paths: Iterable[str]) -> dict[str, str]:
     """Absolute image path -> caption (the whole sidecar), for the images that have one; blank ones are ignored."""
-    captions = {}
-    for image in map(os.path.abspath, image_paths):
-        text = read_sidecar(image)
-        if text:
-            captions[image] = text
-    return captions
+    sidecars = {image: sidecar for image in map(os.path.abspath, image_paths) if (sidecar := find_sidecar(image))}
+    return load_captions(sidecars=sidecars) or {}
 
 
 def sidecar_lines(image) -> list[str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatch
 
 from ..images import is_image_file
-from .captions import SIDECAR_SUFFIXES, caption_sidecars, find_sidecar
+from .captions import caption_sidecars, find_sidecar
 from .passages import is_text_document
 
 IMAGE, TEXT = "image", "text"  # the kinds of file a run indexes (the payload kinds of their points)
@@ -87,7 +87,7 @@ def walk(inputs) -> Files:
 
     images = {p for p in found if is_image_file(p)} | set(files.named[IMAGE])
     for image in images:
-        sidecar = _listed_sidecar(image, found) if image in listed else find_sidecar(image)
+        sidecar = find_sidecar(image, found if image in listed else None)
         if sidecar is not None:
             files.sidecars[image] = str(sidecar)
     is_sidecar = caption_sidecars(found | images) - set(files.named[TEXT])  # (a file named is taken as named)
@@ -106,8 +106,3 @@ def _walk_folder(folder: str):
             if not name.startswith("."):
                 yield os.path.join(root, name)
 
-
-def _listed_sidecar(image: str, present: set[str]):
-    """``find_sidecar`` for an image whose folder was listed: the first sidecar name that is there."""
-    stem = os.path.splitext(image)[0]
-    return next((stem + suffix for suffix in SIDECAR_SUFFIXES if stem + suffix in present), None)
