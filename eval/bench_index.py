@@ -39,7 +39,7 @@ def index_rate(model, files: list[str], batch_size: int, workers: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         with Index(VectorStore(os.path.join(tmp, "qdrant")), model) as index:
             t0 = time.perf_counter()
-            report = index.add_images(files, batch_size=batch_size, show_progress=False, num_workers=workers)
+            report = index.add_images(files, batch_size=batch_size, show_progress_bar=False, num_workers=workers)
             elapsed = time.perf_counter() - t0
     assert report.added == len(files), report.summary()
     return len(files) / elapsed

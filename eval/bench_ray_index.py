@@ -47,7 +47,7 @@ def main() -> None:
         load_s = time.perf_counter() - started
         started = time.perf_counter()
         with Index.open(path=str(work / "index"), model=model) as index:
-            report = index.add_images([str(photos)], batch_size=args.batch_size, show_progress=False)
+            report = index.add_images([str(photos)], batch_size=args.batch_size, show_progress_bar=False)
         index_s = time.perf_counter() - started
 
         started = time.perf_counter()

@@ -110,8 +110,8 @@ def build_index(store: Path, model_name, untrained: bool, model_dir: Path, photo
     model = load_model(model_name, pretrained=not untrained)
     reference = str(model.save(model_dir)) if untrained else (model_name or model.config.name)
     with Index.open(path=str(store), model=model) as index:
-        index.add_images(photos, show_progress=False)
-        index.add_texts([ROOT / "README.md"], show_progress=False)
+        index.add_images(photos, show_progress_bar=False)
+        index.add_texts([ROOT / "README.md"], show_progress_bar=False)
         print(f"indexed {index.count('image')} images and {index.count('text')} passages with {reference}")
     return reference
 

@@ -53,7 +53,7 @@ with tempfile.TemporaryDirectory() as tmp:
     # 2. mmretrieval adds the photos to it, sharing LangChain's client (vector "" is LangChain's default)
     model_dir = save_model_files(Path(tmp, "minilm-raw"), *raw_space_weights(*trained_weights("minilm-l6-lite0")))
     with Index.open(client=notes.client, collection="notes", vector="", model=load_model(str(model_dir))) as index:
-        print(index.add_images([ASSETS], show_progress=False).summary())
+        print(index.add_images([ASSETS], show_progress_bar=False).summary())
     # 3. LangChain's own retriever returns passages and photos together
     for doc in notes.as_retriever(search_kwargs={"k": 4}).invoke(query):
         what = f"image {Path(doc.metadata['path']).name}" if doc.metadata.get("kind") == "image" else "text"

@@ -27,8 +27,8 @@ question = sys.argv[1] if len(sys.argv) > 1 else "What does the launch look like
 with tempfile.TemporaryDirectory() as tmp, Index.open(path=":memory:", model=load_model()) as index:
     notes = Path(tmp, "notes.md")
     notes.write_text(NOTES)
-    index.add_images([ASSETS], show_progress=False)
-    index.add_texts([notes], show_progress=False)
+    index.add_images([ASSETS], show_progress_bar=False)
+    index.add_texts([notes], show_progress_bar=False)
     bundle = retrieve(index, question, limit=4, max_images=2)
     print(bundle.to_json())
     print("\n--- prompt ---\n" + bundle.prompt)

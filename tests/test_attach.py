@@ -58,13 +58,13 @@ def test_attach_writes_images_and_leaves_other_points_alone(tiny_model, tmp_path
     photos = tmp_path / "photos"
     paths = make_images(photos, 4)
     with Index.open(client=client, collection="docs", vector=VECTOR[style], model=tiny_model) as index:
-        first = index.add_images([photos], batch_size=2, show_progress=False)
+        first = index.add_images([photos], batch_size=2, show_progress_bar=False)
         assert (first.added, first.unchanged) == (4, 0)
         assert index.count() == 7 and index.count("image") == 4  # its own images
-        again = index.add_images([photos], batch_size=2, show_progress=False)  # idempotent
+        again = index.add_images([photos], batch_size=2, show_progress_bar=False)  # idempotent
         assert (again.added, again.updated, again.unchanged, again.removed) == (0, 0, 4, 0)
         paths[0].unlink()  # pruning removes mmretrieval's point of the deleted file, nothing else
-        third = index.add_images([photos], show_progress=False)
+        third = index.add_images([photos], show_progress_bar=False)
         assert (third.removed, third.unchanged) == (1, 3)
 
         hits = index.search(vector=tiny_model.text_tower.encode(PASSAGES[1]), kinds=("image", "text"), limit=10)
@@ -119,6 +119,35 @@ def test_cli_attaches_to_a_folder_store(tiny_model_config, tiny_model, tmp_path,
     client.close()
 
 
+def test_a_bad_file_in_an_attached_collection_is_skipped_and_the_run_goes_on(tiny_model, tmp_path, assets, capsys):
+    """An attached collection has no room for the vector-less point that remembers a bad file elsewhere:
+    the bad file is listed, the good ones indexed, and the next run reads it again."""
+    import shutil
+
+    from mmretrieval.cli.main import main
+
+    model_dir = tiny_model.save(tmp_path / "tiny")
+    photos = shutil.copytree(assets, tmp_path / "photos")
+    (photos / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    (photos / "binary.txt").write_bytes(b"\x00\x01 not text")
+    store = tmp_path / "store"
+    client = QdrantClient(path=str(store))
+    make_foreign(client, tiny_model, "langchain")
+    client.close()
+    args = ["index", str(photos), "--store", str(store), "--collection", "docs", "--vector", "", "--model",
+            str(model_dir), "--no-progress", "--json"]
+    for _ in range(2):  # the second run reads the bad files again (and nothing else)
+        assert main(args) == 0
+        report = json.loads(capsys.readouterr().out)
+        assert [s["path"] for s in report["images"]["skipped"]] == [str(photos / "broken.jpg")]
+        assert [s["path"] for s in report["documents"]["skipped"]] == [str(photos / "binary.txt")]
+        assert report["images"]["added"] + report["images"]["unchanged"] == 5 and report["points"] == 8
+    client = QdrantClient(path=str(store))
+    kinds = [r.payload.get("kind") for r in client.scroll("docs", limit=100)[0]]
+    client.close()
+    assert "skipped" not in kinds and kinds.count("image") == 5
+
+
 def test_refusals_name_the_problem(tiny_model, tmp_path, tiny_model_config):
     client = QdrantClient(":memory:")
     photos = tmp_path / "photos"
@@ -126,7 +155,7 @@ def test_refusals_name_the_problem(tiny_model, tmp_path, tiny_model_config):
 
     def attach(name, vector):
         with Index.open(client=client, collection=name, vector=vector, model=tiny_model) as index:
-            index.add_images([photos], show_progress=False)
+            index.add_images([photos], show_progress_bar=False)
 
     with pytest.raises(ValueError, match="does not exist.*Create it there first"):
         attach("missing", "")
@@ -159,11 +188,11 @@ def test_refuses_other_adapter_weights_and_centred_models(tiny_model, tiny_model
     photos = tmp_path / "photos"
     make_images(photos, 2)
     with Index.open(client=client, collection="docs", vector="", model=tiny_model) as index:
-        index.add_images([photos], show_progress=False)
+        index.add_images([photos], show_progress_bar=False)
     torch.manual_seed(1)
     retrained = MMRetrievalModel(tiny_model_config, device="cpu")  # same name and text model, other adapter
     with pytest.raises(ModelMismatchError, match="mmretrieval's points in collection 'docs'.*weights"):
-        Index.open(client=client, collection="docs", vector="", model=retrained).add_images([photos], show_progress=False)
+        Index.open(client=client, collection="docs", vector="", model=retrained).add_images([photos], show_progress_bar=False)
     query = tiny_model.text_tower.encode(PASSAGES[0])
     with pytest.raises(ModelMismatchError, match="mmretrieval's points in collection 'docs'.*weights"):
         Index.open(client=client, collection="docs", vector="", model=retrained).search(vector=query)  # reads too
@@ -171,7 +200,7 @@ def test_refuses_other_adapter_weights_and_centred_models(tiny_model, tiny_model
     with torch.no_grad():
         retrained.space.text_mean.fill_(0.1)
     with pytest.raises(ValueError, match="centred space"):
-        Index.open(client=client, collection="fresh", vector="", model=retrained).add_images([photos], show_progress=False)
+        Index.open(client=client, collection="fresh", vector="", model=retrained).add_images([photos], show_progress_bar=False)
 
 
 def test_empty_foreign_collection_warns_that_the_model_was_not_checked(tiny_model, tmp_path):
@@ -181,7 +210,7 @@ def test_empty_foreign_collection_warns_that_the_model_was_not_checked(tiny_mode
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with Index.open(client=client, collection="docs", vector="", model=tiny_model) as index:
-            assert index.add_images([tmp_path / "p"], show_progress=False).added == 1
+            assert index.add_images([tmp_path / "p"], show_progress_bar=False).added == 1
     assert any("could not be checked" in str(w.message) for w in caught)
 
 
@@ -189,7 +218,7 @@ def test_own_collection_is_not_attached_and_attached_is_not_dropped(tiny_model, 
     client = QdrantClient(":memory:")
     make_images(tmp_path / "p", 1)
     with Index.open(client=client, collection="mine", model=tiny_model) as index:
-        index.add_images([tmp_path / "p"], show_progress=False)
+        index.add_images([tmp_path / "p"], show_progress_bar=False)
     with pytest.raises(ValueError, match="made by mmretrieval itself; open it without --vector"):
         Index.open(client=client, collection="mine", vector="image", model=tiny_model).ensure_collection()
     make_foreign(client, tiny_model, "langchain")

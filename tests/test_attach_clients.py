@@ -81,7 +81,7 @@ def test_langchain_retriever_returns_the_photo(sentence_model, raw_minilm, asset
     # LangChain has let the folder go (one process at a time may open it); mmretrieval attaches to its vector ""
     with Index.open(path=store, collection="notes", vector="", model=raw_minilm) as index:
         report = index.add_images([assets / f for f in ("cat.jpg", "rocket.jpg", "camera.jpg", "coffee.jpg",
-                                                         "astronaut.jpg")], show_progress=False)
+                                                         "astronaut.jpg")], show_progress_bar=False)
         assert report.added == 5
         mixed = index.search(text="when are the tax returns due?", kinds=("image", "text"), limit=8)
         assert mixed[0].kind == "text" and "tax returns" in mixed[0].payload["text"]
@@ -113,8 +113,8 @@ def test_llamaindex_retriever_returns_the_photo(sentence_model, raw_minilm, asse
                                    storage_context=StorageContext.from_defaults(vector_store=vector_store),
                                    embed_model=embed_model)
     with Index.open(client=client, collection="notes", vector="", model=raw_minilm) as index:
-        assert index.add_images([assets], show_progress=False).added == 5
-        assert index.add_images([assets], show_progress=False).unchanged == 5
+        assert index.add_images([assets], show_progress_bar=False).added == 5
+        assert index.add_images([assets], show_progress_bar=False).unchanged == 5
 
     images_only = MetadataFilters(filters=[MetadataFilter(key="kind", value="image")])
     for query, photo in QUERIES.items():

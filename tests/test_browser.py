@@ -78,7 +78,7 @@ def trained_index(assets):
     if override is None and DEFAULT_MODEL not in list_pretrained():
         pytest.skip(f"the default model's trained weights ({DEFAULT_MODEL}) are not in mmretrieval/pretrained/ yet")
     with Index.open(path=":memory:", model=load_model(override)) as index:
-        index.add_images(assets, show_progress=False)
+        index.add_images(assets, show_progress_bar=False)
         yield index
 
 
@@ -111,8 +111,8 @@ def test_page_flow_on_a_tiny_model_with_api_key_and_rag(browser, tiny_model, ass
 
     (tmp_path / "launch.md").write_text("# Launch\n\nThe rocket lifts off from the pad at dawn. " * 10)
     with Index.open(path=":memory:", model=tiny_model) as index:
-        index.add_images(assets, show_progress=False)
-        index.add_texts(tmp_path, size=40, overlap=8, show_progress=False)
+        index.add_images(assets, show_progress_bar=False)
+        index.add_texts(tmp_path, size=40, overlap=8, show_progress_bar=False)
         base, stop = live_server(index, api_key="s3cret")
         try:
             browser.get(base + "/")
@@ -153,8 +153,8 @@ def test_ask_then_search_or_upload_shows_the_new_results(browser, tiny_model, as
 
     (tmp_path / "launch.md").write_text("# Launch\n\nThe rocket lifts off from the pad at dawn. " * 10)
     with Index.open(path=":memory:", model=tiny_model) as index:
-        index.add_images(assets, show_progress=False)
-        index.add_texts(tmp_path, size=40, overlap=8, show_progress=False)
+        index.add_images(assets, show_progress_bar=False)
+        index.add_texts(tmp_path, size=40, overlap=8, show_progress_bar=False)
         base, stop = live_server(index)
         try:
             browser.get(base + "/")
@@ -212,7 +212,7 @@ def test_page_marks_the_words_ocr_read_that_match(browser, tmp_path, assets):
 
     render_sign(tmp_path / "sign.jpg")
     with Index.open(path=":memory:", model=load_model()) as index:
-        index.add_images([str(assets), str(tmp_path / "sign.jpg")], ocr=True, show_progress=False)
+        index.add_images([str(assets), str(tmp_path / "sign.jpg")], ocr=True, show_progress_bar=False)
         base, stop = live_server(index)
         try:
             cards = search(browser, base, "trains to Edinburgh leave from platform 4")
@@ -230,7 +230,7 @@ def test_min_score_field_cuts_the_results(browser, tiny_model, assets):
     from selenium.webdriver.common.keys import Keys
 
     with Index.open(path=":memory:", model=tiny_model) as index:
-        index.add_images(assets, show_progress=False)
+        index.add_images(assets, show_progress_bar=False)
         base, stop = live_server(index)
         try:
             browser.get(base + "/")

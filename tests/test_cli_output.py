@@ -45,6 +45,33 @@ def test_index_lists_what_a_scan_passes_over(indexed):
     assert "cat.caption" not in out and "launch.md" not in out.split("passed over")[1]
 
 
+def test_a_rerun_shows_no_empty_bars_and_json_lists_every_file_passed_over(indexed, capsys, monkeypatch):
+    from mmretrieval.cli import index as index_command
+
+    folder, store, _ = indexed
+    monkeypatch.setattr(index_command, "SHOWN_PASSED_OVER", 2)
+    rerun = ["index", str(folder), "--passage-tokens", "40", "--passage-overlap", "8", *store]  # progress bars on
+    assert main(rerun) == 0
+    captured = capsys.readouterr()
+    assert "unchanged 5" in captured.out and "documents: added 0, updated 0, unchanged 1" in captured.out
+    assert "indexing" not in captured.err and "documents" not in captured.err  # nothing to do: no bar (empty ones before)
+    assert "  ... and 1 more (--json lists them all)" in captured.out
+    assert main([*rerun, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["passed_over"] == sorted(str(folder / name) for name in ("IMG_0001.heic", "IMG_0002.HEIC", "archive.zip"))
+    assert report["images"]["unchanged"] == 5 and report["documents"]["unchanged"] == 1 and report["points"] > 5
+
+
+def test_bars_show_the_work_once(tiny_model, assets, tmp_path, capsys):
+    folder = shutil.copytree(assets, tmp_path / "photos")
+    (folder / "notes.md").write_text("# Notes\n\nA rocket on the pad.\n")
+    store = ["--store", str(tmp_path / "store"), "--model", str(tiny_model.save(tmp_path / "model"))]
+    assert main(["index", str(folder), *store]) == 0
+    err = capsys.readouterr().err
+    assert "indexing: 100%" in err and "5/5" in err and "documents: 100%" in err and "1/1" in err
+    assert "0doc" not in err and "0img" not in err
+
+
 def test_text_hits_show_the_passage_and_its_offsets(indexed, capsys):
     folder, store, _ = indexed
     assert main(["search", "when does the rocket lift off", "--kinds", "text", "--limit", "3", *store]) == 0

@@ -38,7 +38,7 @@ def test_copies_grouped_different_photos_not(engine, tiny_model, photos, tmp_pat
     if engine == "edge":
         pytest.importorskip("qdrant_edge")
     with Index.open(path=tmp_path / "store", model=tiny_model, engine=engine) as index:
-        index.add_images(photos, show_progress=False)
+        index.add_images(photos, show_progress_bar=False)
         groups = index.duplicates(threshold=TINY_THRESHOLD)
         assert names(groups) == EXPECTED
         assert names(index.duplicates(threshold=TINY_THRESHOLD, by_search=True)) == EXPECTED  # a server's path
@@ -71,7 +71,7 @@ def test_default_threshold_on_the_shipped_model(photos):
     if DEFAULT_MODEL not in list_pretrained():
         pytest.skip(f"the default model's weights ({DEFAULT_MODEL}) are not in mmretrieval/pretrained/")
     with Index.open(path=":memory:") as index:
-        index.add_images(photos, show_progress=False)
+        index.add_images(photos, show_progress_bar=False)
         assert names(index.duplicates()) == EXPECTED
 
 
@@ -97,7 +97,7 @@ def test_cli_and_api_route(tiny_model, photos, tmp_path, capsys):
     from mmretrieval.server import ServerSettings, create_app
 
     with Index.open(path=":memory:", model=tiny_model) as index:
-        index.add_images(photos, show_progress=False)
+        index.add_images(photos, show_progress_bar=False)
         api = TestClient(create_app(index, ServerSettings()))
         answer = api.get("/api/duplicates", params={"threshold": TINY_THRESHOLD}).json()
         assert answer["threshold"] == TINY_THRESHOLD
@@ -115,6 +115,6 @@ def test_in_another_tools_collection_only_mmretrievals_photos_are_grouped(tiny_m
     client = QdrantClient(":memory:")
     make_foreign(client, tiny_model, "plain")  # its points say kind "image" too, and are not ours
     with Index.open(client=client, collection="docs", vector=VECTOR["plain"], model=tiny_model) as index:
-        index.add_images(photos, show_progress=False)
+        index.add_images(photos, show_progress_bar=False)
         assert names(index.duplicates(threshold=TINY_THRESHOLD)) == EXPECTED
         assert names(index.duplicates(threshold=TINY_THRESHOLD, by_search=True)) == EXPECTED

@@ -90,7 +90,7 @@ def test_datetime_fallback_and_unset_dates(tmp_path):
 
 def test_index_payload_and_api_filters(engine, tiny_model, photos, tmp_path):
     with Index(VectorStore(tmp_path / "store", engine=engine), tiny_model) as index:
-        report = index.add_images([photos], show_progress=False)
+        report = index.add_images([photos], show_progress_bar=False)
         assert (report.added, report.skipped) == (5, [])
         payloads = {r.payload["path"].rsplit("/", 1)[1]: r.payload for r in index.store.scroll({"kind": "image"})}
         assert payloads["sydney.jpg"]["taken"] == "2024-05-01T10:20:30+10:00"
@@ -123,10 +123,10 @@ def test_index_payload_and_api_filters(engine, tiny_model, photos, tmp_path):
 
 def test_collection_from_before_exif_gets_it_without_reencoding(engine, tiny_model, photos, tmp_path, monkeypatch):
     from mmretrieval.store import payload as P
-    from mmretrieval.indexing import index as index_module
+    from mmretrieval.indexing import image_source
 
     with Index(VectorStore(tmp_path / "store", engine=engine), tiny_model) as index:
-        index.add_images([photos], show_progress=False)
+        index.add_images([photos], show_progress_bar=False)
         old = [Point(str(r.id), r.vector, {k: v for k, v in r.payload.items()
                                            if k not in (*P.PHOTO_FIELDS, P.PHOTO_META)})
                for r in index.store.scroll({"kind": "image"}, with_vectors=True)]
@@ -137,8 +137,8 @@ def test_collection_from_before_exif_gets_it_without_reencoding(engine, tiny_mod
         def no_encoding(*args, **kwargs):
             raise AssertionError("unchanged images were encoded again")
 
-        monkeypatch.setattr(index_module, "image_vectors", no_encoding)
-        report = index.add_images([photos], show_progress=False)
+        monkeypatch.setattr(image_source, "image_vectors", no_encoding)
+        report = index.add_images([photos], show_progress_bar=False)
         assert (report.added, report.updated, report.unchanged, report.removed, report.skipped) == (0, 0, 5, 0, [])
         after = {str(r.id): r for r in index.store.scroll({"kind": "image"}, with_vectors=True)}
         assert after.keys() == {p.id for p in old}
@@ -148,7 +148,7 @@ def test_collection_from_before_exif_gets_it_without_reencoding(engine, tiny_mod
             assert after[point.id].payload[P.PHOTO_META] == P.PHOTO_META_VERSION
         assert [h.payload["path"].rsplit("/", 1)[1] for h in
                 index.search(text="x", filter=photo_filter(after="2024-01-01"))] == ["sydney.jpg"]
-        again = index.add_images([photos], show_progress=False)
+        again = index.add_images([photos], show_progress_bar=False)
         assert (again.added, again.updated, again.unchanged) == (0, 0, 5)
 
 
@@ -198,7 +198,7 @@ def test_server_route_photo_filters(tiny_model, photos):
     from mmretrieval.server import ServerSettings, create_app
 
     with Index.open(path=":memory:", model=tiny_model) as index:
-        index.add_images(photos, show_progress=False)
+        index.add_images(photos, show_progress_bar=False)
         api = TestClient(create_app(index, ServerSettings()))
 
         def found(**params):
@@ -225,7 +225,7 @@ def test_ray_actor_and_writer_keep_the_exif(tiny_model, photos, tmp_path):
     with Index(VectorStore(":memory:"), tiny_model) as ray_side, Index(VectorStore(":memory:"), tiny_model) as index:
         ray_side.ensure_collection()
         assert _upsert(SimpleNamespace(store=ray_side.store), batch) == 2
-        index.add_images([photos / "sydney.jpg", photos / "plain.jpg"], show_progress=False)
+        index.add_images([photos / "sydney.jpg", photos / "plain.jpg"], show_progress_bar=False)
         payloads = [{str(r.id): r.payload for r in i.store.scroll({"kind": "image"})} for i in (ray_side, index)]
         assert payloads[0] == payloads[1]
         assert any(p.get("camera") == "Canon EOS 5D" for p in payloads[0].values())

@@ -36,11 +36,11 @@ def test_kill_9_mid_run_then_rerun_equals_uninterrupted_run(tiny_model, tmp_path
 
     model = MMRetrievalModel.load(model_dir, device="cpu")
     with Index(VectorStore(killed_store), model) as resumed:
-        report = resumed.add_images([folder], show_progress=False)
+        report = resumed.add_images([folder], show_progress_bar=False)
         assert report.unchanged >= at_kill - 2 and report.added + report.unchanged == N_IMAGES
         got = snapshot(resumed.store)
     with Index(VectorStore(tmp_path / "clean"), model) as clean:
-        clean.add_images([folder], batch_size=8, show_progress=False)
+        clean.add_images([folder], batch_size=8, show_progress_bar=False)
         want = snapshot(clean.store)
     assert len(want) == N_IMAGES
     assert_same_collection(got, want)

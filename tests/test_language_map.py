@@ -109,8 +109,8 @@ def test_search_ranks_images_by_the_mapped_query_and_texts_by_the_text_model_s(m
     note = tmp_path / "note.txt"
     note.write_text("ein Hund im Garten")
     with Index(VectorStore(":memory:"), mapped_model) as index:
-        index.add_images([assets], show_progress=False)
-        index.add_texts([note], show_progress=False)
+        index.add_images([assets], show_progress_bar=False)
+        index.add_texts([note], show_progress_bar=False)
         hits = index.search(text=GERMAN, kinds=("image", "text"), limit=20, min_score=-1)
     assert {hit.kind for hit in hits} == {"image", "text"}
     query = mapped_model.encode_text(GERMAN, task="retrieval.query")
@@ -134,8 +134,8 @@ def test_the_server_and_rag_rank_images_as_search_does(mapped_model, assets, tmp
     note = tmp_path / "note.txt"
     note.write_text("ein Hund im Garten")
     with Index(VectorStore(":memory:"), mapped_model) as index:
-        index.add_images([assets], show_progress=False)
-        index.add_texts([note], show_progress=False)
+        index.add_images([assets], show_progress_bar=False)
+        index.add_texts([note], show_progress_bar=False)
         want = {hit.id: hit.score for hit in index.search(text=GERMAN, kinds=("image", "text"), limit=20, min_score=-1)}
         api = TestClient(create_app(index, ServerSettings()))
         served = api.get("/api/search", params={"q": GERMAN, "kinds": "image,text", "limit": 20, "min_score": -1}).json()

@@ -32,7 +32,7 @@ def docs(tmp_path_factory):
 
 def test_an_explicit_cut_off_empties_an_unrelated_query(tiny_model, assets):
     with Index.open(path=":memory:", model=tiny_model) as index:
-        index.add_images(assets, show_progress=False)
+        index.add_images(assets, show_progress_bar=False)
         unrelated = "def __getitem__(self, key): return self.items[key]"
         hits = index.search(text=unrelated, limit=5)
         assert len(hits) == 5  # the tiny model has no calibrated cut-off: the least-bad photos come back
@@ -47,8 +47,8 @@ def test_an_explicit_cut_off_empties_an_unrelated_query(tiny_model, assets):
 
 def test_the_models_default_applies_and_a_user_value_overrides_it(strict_model, assets, docs):
     with Index.open(path=":memory:", model=strict_model) as index:
-        index.add_images(assets, show_progress=False)
-        index.add_texts(docs, size=40, overlap=8, show_progress=False)
+        index.add_images(assets, show_progress_bar=False)
+        index.add_texts(docs, size=40, overlap=8, show_progress_bar=False)
         assert index.search(text="a rocket") == []  # the model's cut-off
         assert len(index.search(text="a rocket", min_score=0, limit=5)) == 5  # 0: no cut-off
         assert len(index.search(text="a rocket", min_score=0.001 - 1, limit=5)) == 5
@@ -107,8 +107,8 @@ def test_http_min_score(strict_model, assets, docs):
     from mmretrieval.server import ServerSettings, create_app
 
     with Index.open(path=":memory:", model=strict_model) as index:
-        index.add_images(assets, show_progress=False)
-        index.add_texts(docs, size=40, overlap=8, show_progress=False)
+        index.add_images(assets, show_progress_bar=False)
+        index.add_texts(docs, size=40, overlap=8, show_progress_bar=False)
         api = TestClient(create_app(index, ServerSettings()))
         assert api.get("/api/health").json()["min_score"] == STRICT
         default = api.get("/api/search", params={"q": "a rocket"}).json()

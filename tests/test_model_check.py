@@ -25,7 +25,7 @@ def made_by_tiny(tiny_model, other_model, assets, tmp_path_factory):
     """A store indexed by ``tiny``, plus both models saved as folders for ``--model``."""
     root = tmp_path_factory.mktemp("check")
     with Index.open(path=root / "q", model=tiny_model) as index:
-        index.add_images(assets, show_progress=False)
+        index.add_images(assets, show_progress_bar=False)
     return root / "q", tiny_model.save(root / "tiny"), other_model.save(root / "other")
 
 

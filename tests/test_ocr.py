@@ -41,7 +41,7 @@ def ocr_index(photos, tmp_path_factory):
     from mmretrieval import load_model
 
     index = Index.open(path=tmp_path_factory.mktemp("store"), model=load_model(device="cpu"))
-    report = index.add_images([str(photos)], ocr=True, show_progress=False)
+    report = index.add_images([str(photos)], ocr=True, show_progress_bar=False)
     yield index, report
     index.close()
 
@@ -88,12 +88,12 @@ def test_photos_without_text_still_rank_by_their_pixels(ocr_index, photos):
 
 def test_rerun_with_ocr_reads_images_indexed_without_it(photos, tmp_path, tiny_model):
     with Index.open(path=tmp_path / "store", model=tiny_model) as index:
-        index.add_images([str(photos / "sign.jpg")], show_progress=False)
+        index.add_images([str(photos / "sign.jpg")], show_progress_bar=False)
         assert index.store.ocr_record() is None
-        report = index.add_images([str(photos / "sign.jpg")], ocr=True, show_progress=False)
+        report = index.add_images([str(photos / "sign.jpg")], ocr=True, show_progress_bar=False)
         assert report.updated + report.unchanged == 1 and report.ocr_text == 1
         assert "PLATFORM" in next(index.store.scroll({P.KIND: "image"})).payload[P.OCR_TEXT].upper()
-        again = index.add_images([str(photos / "sign.jpg")], ocr=True, show_progress=False)
+        again = index.add_images([str(photos / "sign.jpg")], ocr=True, show_progress_bar=False)
         assert again.unchanged == 1 and again.ocr_text == 0  # read once, not again
 
 
@@ -103,7 +103,7 @@ def test_missing_engine_says_which_extra_and_indexes_anyway(photos, tmp_path, ti
     monkeypatch.setitem(sys.modules, "rapidocr", None)  # import rapidocr -> ImportError
     monkeypatch.setattr(ocr, "_shared", {})
     with Index.open(path=tmp_path / "store", model=tiny_model) as index:
-        report = index.add_images([str(photos / "sign.jpg")], ocr=True, show_progress=False)
+        report = index.add_images([str(photos / "sign.jpg")], ocr=True, show_progress_bar=False)
         assert report.added == 1
         assert 'pip install "mmretrieval[ocr]"' in report.summary() and "--ocr skipped" in report.summary()
         assert P.OCR_TEXT not in next(index.store.scroll({P.KIND: "image"})).payload
@@ -115,20 +115,20 @@ def test_a_failed_read_is_listed_and_the_image_indexed(photos, tmp_path, tiny_mo
     engine = ocr.load_engine()
     monkeypatch.setattr(engine, "_engine", lambda pixels: 1 / 0)
     with Index.open(path=tmp_path / "store", model=tiny_model) as index:
-        report = index.add_images([str(photos / "sign.jpg")], ocr=True, show_progress=False)
+        report = index.add_images([str(photos / "sign.jpg")], ocr=True, show_progress_bar=False)
         assert report.added == 1 and report.ocr_failed[0][1].startswith("OCR failed (ZeroDivisionError")
         assert "OCR failed on" in report.summary()
 
 
 def test_collection_made_before_ocr_vectors_keeps_working(photos, tmp_path, tiny_model):
-    from mmretrieval.indexing.index import _info_of
+    from mmretrieval.indexing.target import info_of
 
     with Index.open(path=tmp_path / "store", model=tiny_model) as index:
-        info = _info_of(tiny_model)  # the vectors a collection had before OCR came
+        info = info_of(tiny_model)  # the vectors a collection had before OCR came
         index.store.backend.create({IMAGE: info.dim, TEXT: info.dim, SMALL: info.small_dim}, "mmretrieval",
                                    {"model": info.model, "dim": info.dim, "small_dim": info.small_dim,
                                     "fingerprint": info.fingerprint})
-        report = index.add_images([str(photos / "sign.jpg")], ocr=True, show_progress=False)
+        report = index.add_images([str(photos / "sign.jpg")], ocr=True, show_progress_bar=False)
         assert report.added == 1 and "made before OCR vectors" in report.summary()
         assert index.search(text="platform", limit=1)[0].path == str(photos / "sign.jpg")
 
@@ -158,7 +158,7 @@ def test_cli_and_api_show_the_matched_words(ocr_index, photos, capsys):
 def test_edge_engine_records_ocr_and_fuses(photos, tmp_path, tiny_model):
     pytest.importorskip("qdrant_edge")
     with Index.open(path=tmp_path / "store", model=tiny_model, engine="edge") as index:
-        report = index.add_images([str(photos / "sign.jpg"), str(photos / "blank.jpg")], ocr=True, show_progress=False)
+        report = index.add_images([str(photos / "sign.jpg"), str(photos / "blank.jpg")], ocr=True, show_progress_bar=False)
         assert report.ocr_text == 1 and index.store.has_vector("ocr")
         assert index.store.ocr_record()["engine"].startswith("rapidocr ")
         hits = index.search(text="platform", limit=2)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from mmretrieval.rag.passages import read_document, split_passages
+from mmretrieval.indexing.passages import read_document, split_passages
 
 TEXT = " ".join(
     f"Sentence number {i} talks about topic {i % 7}, with a few more words to fill it out." for i in range(60)

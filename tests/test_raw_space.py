@@ -159,11 +159,9 @@ def test_convert_command_writes_a_loadable_raw_model(centred, tmp_path, capsys):
 
 def test_index_stores_and_queries_the_models_own_prefixes(raw, tmp_path, assets):
     with Index(VectorStore(":memory:"), raw) as index:
-        index.add_images([assets], show_progress=False)
+        index.add_images([assets], show_progress_bar=False)
         (tmp_path / "notes.md").write_text("# Launch\n\nThe rocket lifts off the pad into a clear sky.\n")
-        from mmretrieval.indexing.texts import add_texts
-
-        add_texts(index, [tmp_path / "notes.md"])
+        index.add_texts([tmp_path / "notes.md"], show_progress_bar=False)
         small_dim = index.store.info().small_dim
         for record in index.store.scroll(with_vectors=True):
             full = record.vector.get(IMAGE, record.vector.get(TEXT))

@@ -42,7 +42,7 @@ def test_ray_job_matches_index_point_for_point(local_ray, tiny_model, photo_fold
 
     saved = tiny_model.save(tmp_path / "model")
     with Index.open(path=str(tmp_path / "indexed"), model=tiny_model) as index:
-        report = index.add_images([str(photo_folder)], show_progress=False)
+        report = index.add_images([str(photo_folder)], show_progress_bar=False)
     done = ray_index([str(photo_folder)], model=str(saved), store=str(tmp_path / "ray"), parquet=str(tmp_path / "pq"),
                      batch_size=2, actors=1)
     assert done.written == report.added == 6
@@ -60,5 +60,5 @@ def test_ray_job_matches_index_point_for_point(local_ray, tiny_model, photo_fold
     again = ray_index([str(photo_folder)], model=str(saved), store=str(tmp_path / "ray"), batch_size=4, actors=1)
     assert again.written == 6 and set(_points(tmp_path / "ray")) == set(expected)  # idempotent: same ids
     with Index.open(path=str(tmp_path / "ray"), model=tiny_model) as index:  # index sees nothing to do
-        followup = index.add_images([str(photo_folder)], show_progress=False)
+        followup = index.add_images([str(photo_folder)], show_progress_bar=False)
     assert followup.added == followup.updated == followup.removed == 0 and followup.unchanged == 6

@@ -9,7 +9,7 @@ import torch
 from mmretrieval import MMRetrievalModel
 from mmretrieval.config import TrunkConfig
 from mmretrieval.images import load_image
-from mmretrieval.indexing.index import model_fingerprint
+from mmretrieval.identity import model_fingerprint
 from mmretrieval.registry import get_model_config
 from mmretrieval.identity import trunk_identity
 from mmretrieval.vision import runtime

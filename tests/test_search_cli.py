@@ -67,9 +67,9 @@ def test_search_refuses_empty_or_missing_queries(tmp_path, capsys):
 def test_the_demo_folder_holds_photos_only(assets):
     """`mmretrieval index assets` (the README's main command) must not index a licence table as a document."""
     from mmretrieval.images import is_image_file
-    from mmretrieval.indexing.files import collect
-    from mmretrieval.indexing.texts import collect_documents
+    from mmretrieval.indexing.files import walk
 
-    assert collect_documents([assets]).files == []
-    assert collect([assets]).files == sorted(str(p) for p in assets.iterdir())
+    found = walk([assets])
+    assert found.documents == [] and found.passed_over == []
+    assert found.images == sorted(str(p) for p in assets.iterdir())
     assert all(is_image_file(p.name) for p in assets.iterdir())

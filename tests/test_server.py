@@ -21,8 +21,8 @@ def index(tiny_model, assets, tmp_path_factory):
     docs = tmp_path_factory.mktemp("docs")
     (docs / "space.md").write_text("# Rockets\n\nA rocket burns fuel to reach orbit. " * 20)
     idx = Index.open(path=":memory:", model=tiny_model)
-    idx.add_images(assets, show_progress=False)
-    idx.add_texts(docs, size=40, overlap=8, show_progress=False)
+    idx.add_images(assets, show_progress_bar=False)
+    idx.add_texts(docs, size=40, overlap=8, show_progress_bar=False)
     yield idx
     idx.close()
 

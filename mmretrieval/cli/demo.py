@@ -24,12 +24,12 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..indexing.files import collect
+    from ..indexing.files import walk
     from ..registry import load_model
 
     from ..images import ImageLoadError, load_image
 
-    found = collect(args.images).files
+    found = walk(args.images).images
     if not found:
         raise FileNotFoundError(f"no images found in {' '.join(args.images)}")
     paths, images = [], []

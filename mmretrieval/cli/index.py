@@ -1,4 +1,4 @@
-"""``mmretrieval index PATH...``: add new and changed images to the collection, drop deleted ones."""
+"""``mmretrieval index PATH...``: the arguments of ``Index.add`` (``indexing.pipeline``), and its report printed."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import json
 import os
 from collections import Counter
 
-
 from .store_args import add_store_arguments, open_index
+
+SHOWN_PASSED_OVER = 10  # files passed over named one by one in the text report
 
 
 def register(subparsers) -> None:
@@ -24,65 +25,43 @@ def register(subparsers) -> None:
     parser.add_argument("--ocr", action="store_true",
                         help="read the text in each image (OCR, pip install \"mmretrieval[ocr]\") and make it searchable; "
                              "images indexed before without it are read now")
-    parser.add_argument("--batch-size", type=int, default=32, help="images per encoder batch (default: 32)")
-    parser.add_argument("--workers", type=int, default=2, help="threads that read and decode images (default: 2)")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--batch-size", type=int, default=32, help="images (or text passages) per encoder batch (default: 32)")
+    parser.add_argument("--workers", type=int, default=2, help="threads that read and decode images and split documents (default: 2)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    parser.add_argument("--json", action="store_true",
+                        help="print the report as one JSON object instead: counts per kind (images, documents), every "
+                             "file skipped with its reason, and every file passed over (the text report names the "
+                             f"first {SHOWN_PASSED_OVER})")
     add_store_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from ..indexing.captions import read_caption_csv, sidecar_captions
-    from ..indexing.files import collect
-    from ..indexing.texts import split_inputs
-
-    images, texts = split_inputs(args.paths)
-    scope = collect(images)
-    captions = sidecar_captions(scope.files) if images else {}
-    if args.captions:
-        captions.update(read_caption_csv(args.captions) if args.captions.lower().endswith(".csv")
-                        else load_captions(args.captions))
-    reports = []
     with open_index(args) as index:
-        if images:
-            reports.append(index.add_images(images, captions=captions or None, batch_size=args.batch_size,
-                                            show_progress=not args.no_progress, num_workers=args.workers,
-                                            ocr=args.ocr))
-            print(reports[-1].summary())
-        if texts:  # text documents become passages (mmretrieval/indexing/texts.py)
-            reports.append(index.add_texts(texts, size=args.passage_tokens, overlap=args.passage_overlap,
-                                           batch_size=args.batch_size, show_progress=not args.no_progress))
-            print("documents: " + reports[-1].summary())
-        print(f"{index.count()} points in collection {index.store.collection!r} at {index.store.location}")
-    _report_passed_over(scope.passed_over)
-    done = sum(r.added + r.updated + r.unchanged for r in reports)
-    return 1 if any(r.skipped for r in reports) and not done else 0
+        report = index.add(args.paths, captions=args.captions, ocr=args.ocr, passage_tokens=args.passage_tokens,
+                           passage_overlap=args.passage_overlap, batch_size=args.batch_size, num_workers=args.workers,
+                           show_progress_bar=not args.no_progress)
+        points, collection, location = index.count(), index.store.collection, index.store.location
+    if args.json:
+        print(json.dumps({**report.to_dict(), "points": points, "collection": collection, "store": str(location)}))
+    else:
+        if report.summary():
+            print(report.summary())
+        print(f"{points} points in collection {collection!r} at {location}")
+        _report_passed_over(report.passed_over)
+    return 1 if report.failed else 0
 
 
-def load_captions(path: str) -> dict:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not valid JSON ({err}); expected {{\"image path\": \"caption\", ...}}") from None
-    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-        raise ValueError(f"{path} must hold one JSON object mapping image paths to caption strings")
-    folder = os.path.dirname(os.path.abspath(path))
-    return {os.path.join(folder, os.path.expanduser(k)): v for k, v in data.items()}
-
-
-def _report_passed_over(paths, shown: int = 10) -> None:
-    """Name the files a folder scan left out: neither an image Pillow opens nor a text document
-    (.txt/.md/.markdown, which are indexed or read as caption sidecars), nor a .caption sidecar."""
-    from ..rag.passages import TEXT_SUFFIXES
-
-    left = sorted(p for p in paths if os.path.splitext(p)[1].lower() not in (*TEXT_SUFFIXES, ".caption"))
-    if not left:
+def _report_passed_over(paths) -> None:
+    """Name the files a scan left out: neither an image Pillow opens, nor a text document (.txt/.md/.markdown),
+    nor an image's caption sidecar."""
+    shown = SHOWN_PASSED_OVER
+    if not paths:
         return
-    kinds = Counter(os.path.splitext(p)[1].lower() or "(no extension)" for p in left)
-    print(f"passed over {len(left)} files that are neither images nor text documents "
+    kinds = Counter(os.path.splitext(p)[1].lower() or "(no extension)" for p in paths)
+    print(f"passed over {len(paths)} files that are neither images nor text documents "
           f"({', '.join(f'{k} x{n}' for k, n in kinds.most_common())}):")
-    for path in left[:shown]:
+    for path in paths[:shown]:
         print(f"  {path}")
-    if len(left) > shown:
-        print(f"  ... and {len(left) - shown} more")
+    if len(paths) > shown:
+        print(f"  ... and {len(paths) - shown} more (--json lists them all)")

@@ -45,7 +45,7 @@ class ImageEmbedder:
     def __call__(self, batch: dict) -> dict:
         import torch
 
-        from ..indexing.index import image_vectors
+        from ..indexing.image_source import image_vectors
         from ..indexing.prepare import prepare
 
         trunk = self.model.trunk
@@ -77,14 +77,14 @@ def ray_index(inputs, model: str = DEFAULT_MODEL, url: Optional[str] = None, api
     import ray
 
     from ..indexing import Index
-    from ..indexing.files import collect
-    from ..indexing.index import small_dim_for
+    from ..indexing.files import walk
+    from ..indexing.target import small_dim_for
     from ..registry import load_model
     from ..store import DEFAULT_COLLECTION
 
     if not ray.is_initialized():
         ray.init(address=address)
-    files = collect(inputs).files
+    files = walk(inputs).images
     if not files:
         raise FileNotFoundError(f"no images found in {' '.join(map(str, inputs))}")
     resources = ray.cluster_resources()
@@ -136,7 +136,7 @@ def _write_parquet(sink, folder: Path, batch: dict):
 
 
 def _upsert(writer, batch: dict) -> int:
-    from ..indexing.index import image_point
+    from ..indexing.image_source import image_point
     from ..indexing.prepare import Prepared
 
     points = []

@@ -7,10 +7,11 @@ from ..lazy import lazy_exports
 
 _PUBLIC = {
     "Index": ".index",
-    "model_fingerprint": ".index",
-    "small_dim_for": ".index",
+    "model_fingerprint": ".target",
+    "small_dim_for": ".target",
     "Hit": "..search.hits",
     "IndexReport": ".results",
+    "IngestReport": ".results",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -1,10 +1,10 @@
-"""Image captions from sidecar files (``cat.jpg`` + ``cat.txt``) or a CSV (``path,caption``).
+"""Image captions from sidecar files (``cat.jpg`` + ``cat.txt``), a JSON object or a CSV (``path,caption``).
 
 The sidecar rule, the one place it is decided: an image's sidecar is the first of ``<stem>.txt`` and
 ``<stem>.caption`` beside it, read as UTF-8. What a sidecar holds depends on who reads it:
 
-- **indexing** (:func:`sidecar_captions`): the whole file, stripped, is the image's one caption: stored
-  in the payload and embedded as the point's ``text`` vector (a point has one caption);
+- **indexing** (:func:`load_captions`, the sidecars ``files.walk`` found): the whole file, stripped, is the
+  image's one caption: stored in the payload and embedded as the point's ``text`` vector (a point has one caption);
 - **training** (:func:`sidecar_lines`): each non-blank line is one caption, one training pair each
   (Flickr-style data gives several captions per image).
 
@@ -15,9 +15,10 @@ text document (:func:`caption_sidecars`).
 from __future__ import annotations
 
 import csv
+import json
 import os
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, Mapping, Optional, Union
 
 from ..images import is_image_file
 
@@ -26,11 +27,12 @@ PATH_COLUMNS = ("path", "image", "file", "filename")
 CAPTION_COLUMNS = ("caption", "text", "description")
 
 
-def find_sidecar(image) -> Optional[Path]:
-    """The sidecar file of ``image`` (``cat.jpg`` -> ``cat.txt``, else ``cat.caption``), or None."""
+def find_sidecar(image, listed: Optional[set] = None) -> Optional[Path]:
+    """The sidecar file of ``image`` (``cat.jpg`` -> ``cat.txt``, else ``cat.caption``), or None.
+    ``listed``: the paths (as strings) of every file in the image's folder, read there instead of on disk."""
     for suffix in SIDECAR_SUFFIXES:
         sidecar = Path(image).with_suffix(suffix)
-        if sidecar.is_file():
+        if sidecar.is_file() if listed is None else str(sidecar) in listed:
             return sidecar
     return None
 
@@ -38,17 +40,17 @@ def find_sidecar(image) -> Optional[Path]:
 def read_sidecar(image) -> Optional[str]:
     """The text of ``image``'s sidecar, stripped (None without a sidecar)."""
     sidecar = find_sidecar(image)
-    return None if sidecar is None else sidecar.read_text(encoding="utf-8-sig", errors="replace").strip()
+    return None if sidecar is None else _read_caption(sidecar)
+
+
+def _read_caption(path) -> str:
+    return Path(path).read_text(encoding="utf-8-sig", errors="replace").strip()
 
 
 def sidecar_captions(image_paths: Iterable[str]) -> dict[str, str]:
     """Absolute image path -> caption (the whole sidecar), for the images that have one; blank ones are ignored."""
-    captions = {}
-    for image in map(os.path.abspath, image_paths):
-        text = read_sidecar(image)
-        if text:
-            captions[image] = text
-    return captions
+    sidecars = {image: sidecar for image in map(os.path.abspath, image_paths) if (sidecar := find_sidecar(image))}
+    return load_captions(sidecars=sidecars) or {}
 
 
 def sidecar_lines(image) -> list[str]:
@@ -57,12 +59,48 @@ def sidecar_lines(image) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def caption_sidecars(folder_names: Iterable[str]) -> set[str]:
-    """The names among ``folder_names`` (the files of one folder) that are sidecars of an image there."""
-    folder_names = list(folder_names)
-    image_stems = {os.path.splitext(name)[0] for name in folder_names if is_image_file(name)}
-    return {name for name in folder_names
+def caption_sidecars(names: Iterable[str]) -> set[str]:
+    """The names (or paths) among ``names`` that are sidecars of an image among them (both of ``cat.txt`` and
+    ``cat.caption`` beside ``cat.jpg``: the first is read, neither is a document)."""
+    names = list(names)
+    image_stems = {os.path.splitext(name)[0] for name in names if is_image_file(name)}
+    return {name for name in names
             if os.path.splitext(name)[1].lower() in SIDECAR_SUFFIXES and os.path.splitext(name)[0] in image_stems}
+
+
+CaptionSource = Union[str, os.PathLike, Mapping[str, str], None]
+
+
+def load_captions(source: CaptionSource = None, sidecars: Optional[Mapping[str, str]] = None) -> Optional[dict]:
+    """Absolute image path -> caption from the ``sidecars`` (image -> sidecar file, see ``files.walk``) and
+    ``source``: a dict {image path: caption}, or a ``.csv`` (:func:`read_caption_csv`) or JSON file
+    (:func:`read_caption_json`) holding one; ``source`` wins where both give a caption. None: no captions at all
+    (then an index run leaves stored captions as they are)."""
+    captions = {}
+    for image, sidecar in (sidecars or {}).items():
+        text = _read_caption(sidecar)
+        if text:
+            captions[os.path.abspath(image)] = text
+    if isinstance(source, Mapping):
+        captions.update({os.path.abspath(os.path.expanduser(k)): v for k, v in source.items()})
+    elif source is not None:
+        source = os.fspath(source)
+        captions.update(read_caption_csv(source) if source.lower().endswith(".csv") else read_caption_json(source))
+    return captions or None
+
+
+def read_caption_json(path) -> dict[str, str]:
+    """Read a JSON object {image path: caption} into absolute image path -> caption (relative paths are taken
+    from the file's folder)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not valid JSON ({err}); expected {{\"image path\": \"caption\", ...}}") from None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise ValueError(f"{path} must hold one JSON object mapping image paths to caption strings")
+    folder = os.path.dirname(os.path.abspath(path))
+    return {os.path.abspath(os.path.join(folder, os.path.expanduser(k))): v for k, v in data.items()}
 
 
 def read_caption_csv(csv_path) -> dict[str, str]:

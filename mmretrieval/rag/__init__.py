@@ -3,7 +3,7 @@
 from .bundle import ContextBundle, ContextItem, build_prompt
 from ..search.fusion import FUSION_METHODS, FusedHit, fuse
 from .generate import GeneratorConfig, generate
-from .passages import Passage, read_document, split_passages
+from ..indexing.passages import Passage, read_document, split_passages
 from .retrieve import retrieve
 
 __all__ = [

@@ -66,7 +66,7 @@ def split_passages(
 def read_document(path) -> str:
     """Read a UTF-8 text file (a BOM is dropped); a clear error for binary or non-UTF-8 files."""
     path = Path(path)
-    if path.suffix.lower() not in TEXT_SUFFIXES:
+    if not is_text_document(path):
         raise ValueError(f"{path}: not a text document (supported: {', '.join(sorted(TEXT_SUFFIXES))})")
     data = path.read_bytes()
     if b"\x00" in data[:8192]:
@@ -75,6 +75,10 @@ def read_document(path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise ValueError(f"{path}: not valid UTF-8 ({err.reason} at byte {err.start}); re-save it as UTF-8") from None
+
+
+def is_text_document(path) -> bool:
+    return Path(path).suffix.lower() in TEXT_SUFFIXES
 
 
 def is_markdown(path) -> bool:
