@@ -52,14 +52,15 @@ def evaluate(image_emb, question_emb, ocr_emb, has_text, question_images, config
 
 
 def searched_scores(store, config, by_image, question_emb, query_emb, questions, method: str) -> np.ndarray:
-    """A score matrix ordering each question's candidates as search ranks them: its top ``max(KS)`` hits
-    first (by fused score), then the rest by image cosine."""
+    """A score matrix ordering each question's candidates as search ranks them: every fused candidate first,
+    by its fused score (equal scores stay tied, for ``hit_rates``' fair tie-breaking), then the rest by image
+    cosine."""
     model = SimpleNamespace(config=config)  # search reads the relevance policy; no Matryoshka prefix here
     ids = {point_id("evaluation", str(i)): i for i in range(by_image.shape[1])}
     out = by_image - 1e6
     for q, text in enumerate(questions):
         query = vector_query(question_emb[q], query_emb[q], text=text)
-        for hit in search(store, model, query, limit=max(KS), fusion=method, ocr=True):
+        for hit in search(store, model, query, limit=None, fusion=method, ocr=True):
             out[q, ids[hit.id]] = 1e6 + hit.score
     return out
 
