@@ -1,11 +1,13 @@
-"""Query maps: a query in another language is moved toward its English translation before it ranks images.
+"""Query maps: a query in another language is moved toward what the images learned before it ranks them.
 
 The adapter learned images from English captions. A German query ``t_de`` differs from its English
 translation ``t_en`` by language noise the images never learned to ignore. For each language ``L`` with
-parallel captions (the same image described in ``L`` and in English) fit ``W_L`` (D x D, starting at the
-identity) so that ``t_L W_L`` picks its English translation out of the others: InfoNCE on text vectors
-only, with a pull toward the identity. A query that py3langid says is ``L`` (with probability at least
-``MIN_CONFIDENCE``) ranks images by ``unit(t W_L)``; English, unmapped languages and queries too short to
+captions of photos fit ``W_L`` (D x D, starting at the identity) so that ``t_L W_L`` picks its target out
+of the others (InfoNCE, with a pull toward the identity). The target is the mean of the same image's
+English captions (parallel translations or captions written in their own words), or the image's own
+vector (``language_map_captions``: comparable captions of photos need no English). A query
+``query_language`` says is ``L`` (with probability at least ``MIN_CONFIDENCE``; Chinese by its script,
+however short) ranks images by ``unit(t W_L)``; English, unmapped languages and queries too short to
 tell (``"dog"``, ``"Hund"``) keep ``t``.
 
 Nothing else moves: ``encode_text`` stays the text model's, text rankings use it as it is, and image

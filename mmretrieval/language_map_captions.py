@@ -27,6 +27,7 @@ from .train.features import CAPTION_TASK
 from .train.metrics import retrieval_recall
 
 TARGETS = ("english", "images")
+MAPPED = "; queries in "  # how a model's description names its mapped languages
 
 
 @dataclass
@@ -100,3 +101,16 @@ def dev_recall(model, maps: dict, rows: Sequence[dict], text: torch.Tensor, imag
         out[lang] = {kind: retrieval_recall(gallery, vectors[picked], truth[picked])["t2i_R@5"]
                      for kind, vectors in (("plain", text), ("mapped", mapped))}
     return out, len(names)
+
+
+def save_with_maps(model, maps: dict, out) -> Path:
+    """Save ``model`` with ``maps`` added to those it has, its description naming the mapped languages. The name
+    stays the model's: so do its image vectors, so its collections accept the new folder."""
+    import dataclasses
+
+    known = model.query_maps.maps if model.query_maps is not None else {}
+    model.set_query_maps({**known, **maps})
+    described = model.config.description.split(MAPPED)[0]
+    languages = "/".join(model.query_maps.languages)
+    model.config = dataclasses.replace(model.config, description=f"{described}{MAPPED}{languages} mapped for image search")
+    return model.save(out)

@@ -6,8 +6,6 @@ from ..language_map_recipe import QueryMapRecipe
 
 FIT = QueryMapRecipe()
 
-MAPPED = "; queries in "  # how the description names the mapped languages
-
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -50,9 +48,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    import dataclasses
-
-    from ..language_map_captions import fit_from_captions, image_vectors
+    from ..language_map_captions import fit_from_captions, image_vectors, save_with_maps
     from ..registry import load_model
 
     rows = _rows(args)
@@ -64,13 +60,7 @@ def run(args) -> int:
                             show_progress_bar=show, ridge=args.ridge, steps=args.steps, temperature=args.temperature,
                             lr=args.lr, batch_size=args.batch_size)
     _print_dev(fit, args.reference)
-    known = model.query_maps.maps if model.query_maps is not None else {}
-    model.set_query_maps({**known, **fit.maps})
-    # The name stays MODEL's: its image vectors are, so its collections accept the new folder.
-    described = model.config.description.split(MAPPED)[0]
-    languages = "/".join(model.query_maps.languages)
-    model.config = dataclasses.replace(model.config, description=f"{described}{MAPPED}{languages} mapped for image search")
-    out = model.save(args.out)
+    out = save_with_maps(model, fit.maps, args.out)
     print(f"wrote {out} ({model.config.name}: query maps for {', '.join(fit.maps)} fitted on {fit.fitted_on} captions); "
           f"load it with load_model({str(out)!r}) or --model {out}: no re-indexing needed")
     return 0
