@@ -129,3 +129,16 @@ def test_py3langid_s_chinese_family_is_reported_as_chinese(monkeypatch):
     for code in ("wuu", "yue"):
         monkeypatch.setattr(query_language, "identifier", lambda code=code: Says(code))
         assert query_language.detect_languages(["nong hao"]) == [("zh", 0.9)]
+
+
+def test_the_default_maps_chinese_queries_and_leaves_english_ones():
+    from mmretrieval import DEFAULT_MODEL
+
+    model = load_model(DEFAULT_MODEL, device="cpu")
+    assert model.query_maps.languages == ["cs", "de", "fr", "zh"]
+    texts = ["狗", "海滩上的狗", "a dog on the beach", "dog"]
+    vectors = model.encode_text(texts)
+    np.testing.assert_array_equal(vectors, model.text_tower.encode(texts, task="retrieval.query"))  # e5's own
+    queries = model.image_queries(texts, vectors)
+    np.testing.assert_array_equal(queries[2:], vectors[2:])
+    assert all(float(queries[i] @ vectors[i]) < 0.999 for i in (0, 1))
