@@ -1,11 +1,13 @@
-"""Query maps: a query in another language is moved toward its English translation before it ranks images.
+"""Query maps: a query in another language is moved toward what the images learned before it ranks them.
 
 The adapter learned images from English captions. A German query ``t_de`` differs from its English
 translation ``t_en`` by language noise the images never learned to ignore. For each language ``L`` with
-parallel captions (the same image described in ``L`` and in English) fit ``W_L`` (D x D, starting at the
-identity) so that ``t_L W_L`` picks its English translation out of the others: InfoNCE on text vectors
-only, with a pull toward the identity. A query that py3langid says is ``L`` (with probability at least
-``MIN_CONFIDENCE``) ranks images by ``unit(t W_L)``; English, unmapped languages and queries too short to
+captions of photos fit ``W_L`` (D x D, starting at the identity) so that ``t_L W_L`` picks its target out
+of the others (InfoNCE, with a pull toward the identity). The target is the mean of the same image's
+English captions (parallel translations or captions written in their own words), or the image's own
+vector (``language_map_captions``: comparable captions of photos need no English). A query
+``query_language`` says is ``L`` (with probability at least ``MIN_CONFIDENCE``; Chinese by its script,
+however short) ranks images by ``unit(t W_L)``; English, unmapped languages and queries too short to
 tell (``"dog"``, ``"Hund"``) keep ``t``.
 
 Nothing else moves: ``encode_text`` stays the text model's, text rankings use it as it is, and image
@@ -14,13 +16,13 @@ vectors are untouched, so a collection keeps working without re-encoding anythin
 
 from __future__ import annotations
 
-import functools
 from typing import Hashable, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
 
 from .language_map_recipe import MIN_CONFIDENCE, QueryMapRecipe
+from .query_language import detect_languages
 
 REFERENCE = "en"
 PREFIX = "query_maps."  # their keys in a model's weights file, beside ``adapter.`` and ``space.``
@@ -28,21 +30,31 @@ FIT = QueryMapRecipe()
 
 
 def fit_query_map(source: torch.Tensor, target: torch.Tensor, ridge: float = FIT.ridge, steps: int = FIT.steps,
-                  temperature: float = FIT.temperature, lr: float = FIT.lr) -> torch.Tensor:
-    """``W`` (D x D) such that ``unit(source[i] @ W)`` is nearer ``target[i]`` than any other target.
+                  temperature: float = FIT.temperature, lr: float = FIT.lr, labels: Optional[torch.Tensor] = None,
+                  batch_size: Optional[int] = None) -> torch.Tensor:
+    """``W`` (D x D) such that ``unit(source[i] @ W)`` is nearer ``target[labels[i]]`` than any other target.
 
-    Full-batch Adam from the identity, ``ridge * ||W - I||^2`` keeping it there; deterministic."""
-    if len(source) != len(target) or len(source) < 2:
-        raise ValueError(f"need two or more (source, target) pairs of one length; got {len(source)} and {len(target)}")
+    ``labels`` default to ``arange``: row ``i``'s target is ``target[i]``. Several sources may share a target
+    (five captions of one photo): give each target once and point ``labels`` at it, so that the others of
+    its group are not counted as wrong answers. Adam from the identity, ``ridge * ||W - I||^2`` keeping it
+    there; full batch, or with ``batch_size`` random batches of sources, each against its own batch's
+    targets (for tens of thousands of captions). Deterministic."""
+    labels = torch.arange(len(source)) if labels is None else torch.as_tensor(labels)
+    if len(source) != len(labels) or len(source) < 2 or len(target) <= int(labels.max()):
+        raise ValueError(f"need two or more sources, each with a target; got {len(source)} sources, "
+                         f"{len(labels)} labels and {len(target)} targets")
     eye = torch.eye(source.shape[1])
     weight = eye.clone().requires_grad_(True)
     optimiser = torch.optim.Adam([weight], lr=lr)
     source, target = source.float(), F.normalize(target.float(), dim=-1)
-    labels = torch.arange(len(source))
+    order = torch.Generator().manual_seed(0)
     with torch.enable_grad():
         for _ in range(steps):
-            logits = F.normalize(source @ weight, dim=-1) @ target.T / temperature
-            loss = F.cross_entropy(logits, labels) + ridge * (weight - eye).square().sum()
+            rows = slice(None) if batch_size is None or batch_size >= len(source) else \
+                torch.randperm(len(source), generator=order)[:batch_size]
+            columns, batch_labels = labels[rows].unique(return_inverse=True) if batch_size else (slice(None), labels)
+            logits = F.normalize(source[rows] @ weight, dim=-1) @ target[columns].T / temperature
+            loss = F.cross_entropy(logits, batch_labels) + ridge * (weight - eye).square().sum()
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -50,26 +62,31 @@ def fit_query_map(source: torch.Tensor, target: torch.Tensor, ridge: float = FIT
 
 
 def fit_query_maps(text: torch.Tensor, languages: Sequence[str], groups: Sequence[Hashable],
-                   reference: str = REFERENCE, **options) -> dict[str, torch.Tensor]:
+                   reference: str = REFERENCE, targets: Optional[dict] = None, **options) -> dict[str, torch.Tensor]:
     """One map per language in ``languages`` other than ``reference``, from query vectors ``text`` (N x D) and
     ``groups`` (which captions describe the same image: e.g. its file name). Each caption's target is the mean
-    of its group's ``reference`` captions; groups without one are left out. ``options``: :func:`fit_query_map`'s."""
+    of its group's ``reference`` captions, or ``targets[group]`` when given (e.g. the image's own vector:
+    comparable captions with their photos need no reference captions); groups without one are left out.
+    A group's captions share its target. ``options``: :func:`fit_query_map`'s."""
     if not len(text) == len(languages) == len(groups):
         raise ValueError(f"{len(text)} vectors, {len(languages)} languages and {len(groups)} groups: give one of each per caption")
-    rows: dict[Hashable, list[int]] = {}
-    for i, (lang, group) in enumerate(zip(languages, groups)):
-        if lang == reference:
-            rows.setdefault(group, []).append(i)
-    if not rows:
-        raise ValueError(f"no {reference!r} captions: each image needs its caption in {reference!r} as the target")
-    targets = {group: text[found].mean(0) for group, found in rows.items()}
+    if targets is None:
+        rows: dict[Hashable, list[int]] = {}
+        for i, (lang, group) in enumerate(zip(languages, groups)):
+            if lang == reference:
+                rows.setdefault(group, []).append(i)
+        if not rows:
+            raise ValueError(f"no {reference!r} captions: each image needs its caption in {reference!r} as the target")
+        targets = {group: text[found].mean(0) for group, found in rows.items()}
     maps = {}
     for lang in sorted(set(languages) - {reference}):
         picked = [i for i, (code, group) in enumerate(zip(languages, groups)) if code == lang and group in targets]
         if len(picked) < 2:
-            raise ValueError(f"{len(picked)} {lang!r} caption(s) of images that also have a {reference!r} one: "
-                             "a map needs two or more")
-        maps[lang] = fit_query_map(text[picked], torch.stack([targets[groups[i]] for i in picked]), **options)
+            raise ValueError(f"{len(picked)} {lang!r} caption(s) of images that also have a target (a "
+                             f"{reference!r} caption or a given vector): a map needs two or more")
+        column: dict[Hashable, int] = {}
+        labels = torch.tensor([column.setdefault(groups[i], len(column)) for i in picked])
+        maps[lang] = fit_query_map(text[picked], torch.stack([targets[g] for g in column]), labels=labels, **options)
     if not maps:
         raise ValueError(f"no captions in another language than {reference!r} for the same images: nothing to map")
     return maps
@@ -114,16 +131,3 @@ class QueryMaps:
         cos = F.normalize(vector, dim=-1) @ keep
         rest = F.normalize(mapped - (mapped @ keep) * keep, dim=-1)
         return rest * (1 - cos**2).clamp(min=0).sqrt() + cos * keep
-
-
-def detect_languages(texts: Sequence[str]) -> list[tuple[str, float]]:
-    """``(ISO 639-1 code, probability)`` per text, by py3langid (97 languages; its model ships in the wheel)."""
-    identify = _identifier().classify
-    return [identify(text) for text in texts]
-
-
-@functools.cache
-def _identifier():
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)

@@ -13,6 +13,7 @@ class QueryMapRecipe:
     steps: int = 200  # full-batch Adam steps
     temperature: float = 0.05  # of the InfoNCE softmax
     lr: float = 1e-3
+    target: str = "english"  # a caption's map finds its image's English captions ("english") or the image ("images")
 
 
 MIN_CONFIDENCE = 0.5  # py3langid's probability a query needs before its language's map applies

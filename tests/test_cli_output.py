@@ -1,6 +1,7 @@
 """What the commands tell a user: passages with offsets, over-long and blank queries, unknown filter
 fields, files a scan passes over, and `demo` skipping bad files."""
 
+import json
 import shutil
 import warnings
 

@@ -56,6 +56,10 @@ def register(subparsers) -> None:
     parser.add_argument("--space", choices=("centred", "raw"),
                         help="joint space (overrides the model config): raw keeps text vectors exactly the text "
                         "model's and trains image vectors for that space; centred subtracts the caption mean")
+    parser.add_argument("--captions", nargs="+", default=None, metavar="TABLE",
+                        help="more captions of the same photos, e.g. in another language: .tsv/.csv/.jsonl with "
+                        "image and caption columns (Flickr8k-CN's zh_captions.tsv); each row joins the train or dev "
+                        "image with its file name, so one run trains on every language given")
     parser.add_argument("--seed", type=int, help=f"random seed (default: {default['seed']})")
     parser.add_argument("--cache", default=None, help="feature cache folder (default: ~/.cache/mmretrieval/features)")
     parser.set_defaults(func=run)
@@ -69,7 +73,7 @@ def run(args) -> int:
     from ..model import MMRetrievalModel
     from ..registry import get_model_config
     from ..train.shards import is_shard_source
-    from ..train.data import load_pairs
+    from ..train.data import add_captions, load_pairs
     from ..train.loop import TrainConfig, train
     from ..train.shard_features import shard_pair_features
 
@@ -90,8 +94,12 @@ def run(args) -> int:
 
     def pairs_of(source, split):
         if is_shard_source(source):
+            if args.captions:
+                raise ValueError("--captions joins rows to images by file name; it does not apply to webdataset "
+                                 "shards: put every caption in the shards instead")
             return shard_pair_features(model, source, root=cache, show_progress_bar=True)
-        return load_pairs(source, split=split, images=args.images)
+        pairs = load_pairs(source, split=split, images=args.images)
+        return add_captions(pairs, args.captions) if args.captions else pairs
 
     train_pairs = pairs_of(args.data, args.split)
     dev_pairs = pairs_of(args.dev or args.data, args.dev_split) if args.dev or args.split else None

@@ -145,6 +145,23 @@ def table_pairs(path, images: Optional[str] = None) -> Pairs:
     return Pairs.from_pairs((base / row["image"], row["caption"]) for row in rows)
 
 
+def add_captions(pairs: Pairs, tables: Iterable) -> Pairs:
+    """``pairs`` and the captions of ``tables`` (``table_pairs`` files: e.g. the same photos described in
+    another language), each joined to the image of ``pairs`` with its file name; rows of other images are left
+    out. Several languages in one training run: Flickr8k's English and Flickr8k-CN's Chinese, for instance."""
+    by_name = {Path(image).name: image for image in pairs.images}
+    rows = list(zip((pairs.images[i] for i in pairs.image_index), pairs.captions))
+    for table in tables:
+        extra = table_pairs(table)
+        matched = [(by_name[Path(extra.images[i]).name], caption) for caption, i in zip(extra.captions, extra.image_index)
+                   if Path(extra.images[i]).name in by_name]
+        if not matched:
+            raise ValueError(f"{table}: none of its {len(extra.images)} image names is among the "
+                             f"{len(pairs.images)} images being trained or measured on (e.g. {Path(pairs.images[0]).name})")
+        rows += matched
+    return Pairs.from_pairs(rows)
+
+
 def sidecar_pairs(folder) -> Pairs:
     """Images in ``folder`` (recursively), each with a sidecar of captions, one per line (see
     :mod:`mmretrieval.indexing.captions` for the sidecar rule and how indexing reads the same file)."""

@@ -1,0 +1,87 @@
+"""Short Chinese queries, typed as users type them, with and without the Chinese query map.
+
+    python eval/short_queries_zh.py [MODEL] [--data /work/shared/data/flickr8k]
+
+27 queries of 1-7 characters, written for this check (not taken from any caption), for the five
+``assets/`` photos and twelve Flickr8k dev photos. Each ranks one gallery: the 1,000 dev images plus the
+five assets (1,005 photos); a query counts when its photo is in the top 5 (and top 1). "without" is the
+model with its Chinese map removed (its other maps kept), "with" the model as it is. Writes
+eval/results/short_queries_zh_MODEL.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from mmretrieval import DEFAULT_MODEL, load_model
+from mmretrieval.language_map_captions import image_vectors
+from mmretrieval.query_language import detect_languages
+from mmretrieval.train.data import load_pairs
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "eval" / "results"
+QUERIES = {  # photo -> queries; assets/ first, then Flickr8k dev photos (their English caption in the comment)
+    "cat.jpg": ["猫", "一只猫"],
+    "coffee.jpg": ["咖啡", "一杯咖啡"],
+    "astronaut.jpg": ["宇航员"],
+    "rocket.jpg": ["火箭", "火箭发射"],
+    "camera.jpg": ["摄影师", "相机"],
+    "1526325728_74eb4153d8.jpg": ["海滩上的狗", "沙滩 狗"],  # a grey dog walks in wet sand at a beach
+    "1579206585_5ca6a24db0.jpg": ["弹吉他的女孩", "电吉他"],  # a girl playing an electric guitar
+    "1691573772_1adef8e40e.jpg": ["骑自行车的人", "骑车的女孩"],  # a girl riding a bicycle in traffic
+    "1680126311_b92a2e8e72.jpg": ["踢足球的男孩"],  # a boy hitting a soccer ball with his chest
+    "2135502491_a15c6b5eae.jpg": ["雪地里奔跑的狗"],  # a St Bernard running in the snow
+    "2198511848_311d8a8c2f.jpg": ["滑雪板跳跃"],  # a man jumps off a ramp on a snowboard
+    "236730743_0d4fd8de5a.jpg": ["日落划船", "划船"],  # a man paddling a boat during a sunset
+    "1306145560_1e37081b91.jpg": ["游泳的黑狗"],  # a black dog swims with a ball in its mouth
+    "2374247382_023a86b9ca.jpg": ["木马"],  # a child rides a wooden horse
+    "1478268555_7e301fc510.jpg": ["攀岩"],  # a climber on a rock face
+    "2185793891_5a5e903ca6.jpg": ["哭的宝宝"],  # a baby cries in a woman's arms
+    "166433861_70b66cd381.jpg": ["摩托车比赛"],  # a motorcycle racer leans his bike
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", nargs="?", default=DEFAULT_MODEL)
+    parser.add_argument("--data", type=Path, default=Path("/work/shared/data/flickr8k"))
+    args = parser.parse_args()
+    model = load_model(args.model, device="cpu")
+    if model.query_maps is None or "zh" not in model.query_maps.maps:
+        raise SystemExit(f"{args.model} has no Chinese query map: fit one first (docs/languages.md)")
+    dev = [Path(p).name for p in load_pairs(args.data, split="dev").images]
+    vectors = {**image_vectors(model, dev, args.data / "images"), **image_vectors(model, list(QUERIES)[:5], ROOT / "assets")}
+    names = sorted(vectors)
+    gallery = torch.nn.functional.normalize(torch.stack([vectors[n] for n in names]), dim=-1)
+    queries = [(photo, q) for photo, texts in QUERIES.items() for q in texts]
+    texts = [q for _, q in queries]
+    plain = model.encode_text(texts, convert_to_tensor=True)
+    with_map = model.image_queries(texts, plain)
+    maps = model.query_maps.maps
+    model.set_query_maps({lang: m for lang, m in maps.items() if lang != "zh"})
+    without = model.image_queries(texts, plain)
+    rows = []
+    for i, ((photo, text), (lang, _)) in enumerate(zip(queries, detect_languages(texts))):
+        ranks = {kind: int((gallery @ v[i] > gallery[names.index(photo)] @ v[i]).sum()) + 1
+                 for kind, v in (("without", without), ("with", with_map))}
+        rows.append({"photo": photo, "query": text, "detected": lang, "rank": ranks})
+    summary = {kind: {"top1": sum(r["rank"][kind] == 1 for r in rows), "top5": sum(r["rank"][kind] <= 5 for r in rows)}
+               for kind in ("without", "with")}
+    assets = set(list(QUERIES)[:5])
+    for part, picked in (("assets", [r for r in rows if r["photo"] in assets]),
+                         ("flickr8k dev", [r for r in rows if r["photo"] not in assets])):
+        summary[part] = {kind: sum(r["rank"][kind] <= 5 for r in picked) for kind in ("without", "with")}
+    result = {"model": args.model, "gallery": len(names), "queries": len(rows), "summary": summary, "rows": rows}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"short_queries_zh_{Path(args.model).name}.json").write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+    for r in rows:
+        print(f"{r['query']:<8} {r['photo']:<28} detected {r['detected']}: rank {r['rank']['without']} -> {r['rank']['with']}")
+    print(json.dumps(summary, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
