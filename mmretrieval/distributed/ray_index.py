@@ -132,6 +132,7 @@ def _write_parquet(sink, folder: Path, batch: dict):
 
 
 def _upsert(writer, batch: dict) -> int:
+    from ..indexing.hubness import stamp as stamp_hubness
     from ..indexing.index import image_point
     from ..indexing.prepare import Prepared
 
@@ -143,5 +144,6 @@ def _upsert(writer, batch: dict) -> int:
                         hash=str(batch["hash"][i]), id=str(batch["id"][i]), width=int(batch["width"][i]),
                         height=int(batch["height"][i]), photo=json.loads(str(batch["photo"][i])))
         points.append(image_point(item, np.asarray(batch["image"][i]), np.asarray(batch["small"][i])))
+    stamp_hubness(writer.store, writer.model, points)
     writer.store.upsert(points)
     return len(points)

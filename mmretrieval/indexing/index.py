@@ -29,6 +29,7 @@ from .prepare import MAX_FILE_BYTES, Prepared, prepare
 from .duplicates import DuplicateGroup, find_duplicates
 from .attach_check import check_raw_space, check_text_model
 from .results import IndexReport
+from .hubness import stamp as stamp_hubness
 from .stored import prune_missing, stored_by_path
 
 DEFAULT_SMALL_DIM = 64
@@ -251,6 +252,7 @@ class Index:
         for i, item in enumerate(items):
             points.append(image_point(item, full[i], small[i], texts.get(i), text_vectors.get(i), ocr_vectors.get(i)))
             report.count_ocr(item.path, item.ocr)
+        stamp_hubness(self.store, model, points)  # each photo's hubness against the model's query bank
         self.store.upsert(points)
         for item in items:
             if stored.get(item.path):
@@ -277,6 +279,7 @@ class Index:
         min_score: Optional[float] = None,
         ocr: Optional[bool] = None,
         fusion: str = FUSION,
+        condition: bool = True,
     ) -> list[Hit]:
         """Best matches for a ``text`` query, an ``image`` (path, bytes or PIL), a ready ``vector`` or a
         prepared ``query`` (:mod:`mmretrieval.search.query`), scored by :func:`mmretrieval.search.search`.
@@ -288,7 +291,8 @@ class Index:
         text query's photos are also ranked by the text read in them and the rankings fused (``ocr``: None
         fuses for text queries, True also for a vector, False never); fused hits carry ``explanation``.
         ``min_score``: the least cosine a hit keeps (None: the model's calibrated cut-off, on the photos a
-        text query finds; 0: none), see :mod:`mmretrieval.search.relevance`.
+        text query finds; 0: none), see :mod:`mmretrieval.search.relevance`. ``condition``: rank photos for a text
+        query against the model's query bank, where it has one (:mod:`mmretrieval.search.conditioning`).
         """
         if sum(x is not None for x in (text, image, vector, query)) != 1:
             raise ValueError("give exactly one of text=, image=, vector= or query=")
@@ -299,7 +303,7 @@ class Index:
         elif vector is not None:
             query = vector_query(vector)
         hits = search(self.store, self.model, query, limit=limit, kinds=kinds, filter=filter, dim=dim,
-                      min_score=min_score, ocr=ocr, fusion=fusion)
+                      min_score=min_score, ocr=ocr, fusion=fusion, condition=condition)
         warn_unknown_fields(filter, hits)
         return hits
 
