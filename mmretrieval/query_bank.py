@@ -21,8 +21,8 @@ from typing import Optional, Sequence
 import numpy as np
 
 BANK_FILE = "query_bank.safetensors"
-K = 50  # chosen on Flickr8k dev with the default model (eval/bank_conditioning.py)
-WEIGHT = 0.5
+K = 100  # k and weight chosen on Flickr8k dev with the default model (eval/bank_conditioning.py)
+WEIGHT = 0.75
 MAX_TEXTS = 50_000  # a bank past this costs index time for little more (6,000 measured to suffice)
 _CHUNK = 4096  # images per block when computing hubness (bounds the images x bank matrix)
 
@@ -71,10 +71,12 @@ class QueryBank:
             out[start:start + _CHUNK] = np.partition(sims, -self.k, axis=1)[:, -self.k:].mean(1)
         return out
 
-    def save(self, directory) -> Path:
+    def save(self, target) -> Path:
+        """Write the bank to ``target``: a model folder (as ``query_bank.safetensors``) or a ``.safetensors`` file."""
         from safetensors.numpy import save_file
 
-        path = Path(directory) / BANK_FILE
+        path = Path(target)
+        path = path if path.suffix == ".safetensors" else path / BANK_FILE
         save_file({"vectors": self.vectors}, str(path),
                   metadata={"k": str(self.k), "weight": repr(self.weight), "source": self.source})
         return path
