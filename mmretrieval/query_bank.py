@@ -13,6 +13,7 @@ so a collection can tell which bank made the hubness it stores.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,9 +51,9 @@ class QueryBank:
     def dim(self) -> int:
         return self.vectors.shape[1]
 
-    @property
+    @functools.cached_property
     def id(self) -> str:
-        """What the hubness depends on: the vectors and ``k`` (16 hex digits)."""
+        """What the hubness depends on: the vectors and ``k`` (16 hex digits; hashed once, search reads it per hit)."""
         digest = hashlib.sha256(self.vectors.tobytes())
         digest.update(f"csls k={self.k}".encode())
         return digest.hexdigest()[:16]
