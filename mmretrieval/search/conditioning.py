@@ -23,7 +23,7 @@ from ..store import IMAGE
 from ..store import payload as P
 from .hits import Hit
 
-POOL = 100  # candidates re-scored per conditioned ranking (the conditioned top 10 from raw top 100: see docs)
+POOL = 50  # candidates re-scored per conditioned ranking (dev: re-scoring the top 50 by cosine = re-scoring all; docs)
 SCORE_KIND = "conditioned"
 
 
