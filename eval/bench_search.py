@@ -1,7 +1,9 @@
 """Search benchmarks on the embedded Qdrant store (this machine's CPU), for each engine
 (``client``: qdrant-client local mode; ``edge``: qdrant-edge, Rust in-process).
 
-(2) text-query latency, encode + search, p50/p95, with 1k and 10k image points;
+(2) text-query latency, encode + search, p50/p95, with 1k and 10k image points; with a model that carries a
+    query bank, also search alone ranked plain (cosine) and conditioned on the bank (docs/conditioning.md), and the
+    ratio of their p50s in the same run (the points carry their hubness, as indexing stores it);
 (3) 100k points: full-dim search vs 64-d Matryoshka prefetch + full rerank, latency, speed-up and
     recall@10 against exact numpy search; edge measured plain (exact brute force) and with HNSW.
 
@@ -23,6 +25,7 @@ import warnings
 import numpy as np
 
 from mmretrieval.indexing import Index, small_dim_for
+from mmretrieval.search import vector_query
 from mmretrieval.store import IMAGE, SMALL, Point, VectorStore, point_id
 from mmretrieval.store.backends import ENGINES
 
@@ -35,14 +38,18 @@ def synthetic(n: int, dim: int, rng) -> np.ndarray:
     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
 
-def fill(store: VectorStore, vectors: np.ndarray, small_dim: int, batch: int = 2000) -> None:
+def fill(store: VectorStore, vectors: np.ndarray, small_dim: int, batch: int = 2000, model=None) -> None:
+    """Image points of ``vectors``; with ``model``, each gets its hubness under the model's bank (as indexing does)."""
+    from mmretrieval.indexing.hubness import stamp
+
     small = vectors[:, :small_dim] / np.linalg.norm(vectors[:, :small_dim], axis=1, keepdims=True)
     for start in range(0, len(vectors), batch):
-        store.upsert([
-            Point(point_id(str(i)), {IMAGE: vectors[i], SMALL: small[i]},
-                  {"kind": "image", "path": f"/photos/{i:06d}.jpg", "width": 500, "height": 375})
-            for i in range(start, min(start + batch, len(vectors)))
-        ])
+        points = [Point(point_id(str(i)), {IMAGE: vectors[i], SMALL: small[i]},
+                        {"kind": "image", "path": f"/photos/{i:06d}.jpg", "width": 500, "height": 375})
+                  for i in range(start, min(start + batch, len(vectors)))]
+        if model is not None:
+            stamp(store, model, points)
+        store.upsert(points)
 
 
 def percentiles(times_s) -> str:
@@ -60,18 +67,27 @@ def query_latency(sizes, n_queries, engines, rng) -> None:
         store = VectorStore(":memory:", engine=engine)
         index = Index(store, model)
         info = index.ensure_collection()
-        fill(store, synthetic(n, info.dim, rng), info.small_dim)
+        fill(store, synthetic(n, info.dim, rng), info.small_dim, model=model)
         index.search(text="warm up")
-        totals, encodes = [], []
+        totals, encodes, searches = [], [], {True: [], False: []}
         for q in range(n_queries):
             text = f"{QUERIES[q % len(QUERIES)]} {q}"
             t0 = time.perf_counter()
             vector = model.encode_text(text, task="retrieval.query")
             t1 = time.perf_counter()
-            index.search(vector=vector, limit=10)
+            index.search(query=vector_query(vector, text=text), limit=10)
             totals.append(time.perf_counter() - t0)
             encodes.append(t1 - t0)
+            if model.bank is not None:  # search alone, both ways, interleaved (the same load for both)
+                for condition in (q % 2 == 0, q % 2 == 1):
+                    t2 = time.perf_counter()
+                    index.search(query=vector_query(vector, text=text), limit=10, condition=condition)
+                    searches[condition].append(time.perf_counter() - t2)
         print(f"  {engine:>6} {n:>7,} images: total {percentiles(totals)}   (encode alone {percentiles(encodes)})")
+        if model.bank is not None:
+            ratio = np.median(searches[True]) / np.median(searches[False])
+            print(f"  {engine:>6} {n:>7,} images: search alone, cosine {percentiles(searches[False])}, conditioned "
+                  f"{percentiles(searches[True])}: x{ratio:.2f} at p50")
         store.close()
 
 

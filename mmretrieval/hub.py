@@ -13,7 +13,7 @@ from typing import Optional
 
 from .model_card import find_run, model_card, read_run
 
-MODEL_FILES = ["config.json", "adapter.safetensors", "README.md"]
+MODEL_FILES = ["config.json", "adapter.safetensors", "query_bank.safetensors", "README.md"]
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 

@@ -119,6 +119,7 @@ class ModelIdentity:
     views: tuple
     space: str
     adapter: str
+    bank: Optional[str] = None  # the query bank's id (``query_bank``): it scores, it makes no vector, so not in digest
 
     @property
     def digest(self) -> str:
@@ -126,7 +127,10 @@ class ModelIdentity:
                           self.adapter)
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "views": list(self.views), "digest": self.digest}
+        out = {**asdict(self), "views": list(self.views), "digest": self.digest}
+        if self.bank is None:  # (a model without a bank describes itself as before banks existed)
+            del out["bank"]
+        return out
 
 
 def model_identity(model) -> ModelIdentity:
@@ -140,4 +144,5 @@ def model_identity(model) -> ModelIdentity:
         views=views,
         space=model.config.space,
         adapter=model_fingerprint(model),
+        bank=model.bank.id if getattr(model, "bank", None) is not None else None,
     )

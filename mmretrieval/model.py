@@ -52,6 +52,7 @@ class MMRetrievalModel(nn.Module):
                              f"{config.adapter.kind} adapter reads the grid; turn one of them off")
         self.space = JointSpace(config.embed_dim).to(device)
         self.query_maps = None  # per-language maps of text queries for ranking images (see language_map)
+        self.bank = None  # a QueryBank of typical queries: search discounts hub photos with it (see query_bank)
         self.eval()
 
     @property
@@ -233,8 +234,11 @@ class MMRetrievalModel(nn.Module):
         self.space.load_state_dict(space)
 
     def save(self, directory) -> Path:
-        """Write ``config.json`` + ``adapter.safetensors``; the towers are referenced by name."""
-        return save_model_files(directory, self.config, self.weights_state_dict())
+        """Write ``config.json`` + ``adapter.safetensors`` (+ ``query_bank.safetensors``); the towers are referenced by name."""
+        out = save_model_files(directory, self.config, self.weights_state_dict())
+        if self.bank is not None:
+            self.bank.save(out)
+        return out
 
     def save_pretrained(self, directory, training_log=None) -> Path:
         """``save`` plus a ``README.md`` model card from the run's ``log.jsonl`` (see ``mmretrieval.hub``)."""
@@ -253,12 +257,15 @@ class MMRetrievalModel(nn.Module):
     @classmethod
     def load(cls, directory, device: Optional[str] = None, runtime: Optional[str] = None) -> "MMRetrievalModel":
         """A saved model folder (what :meth:`save` writes); ``runtime`` as in :func:`mmretrieval.load_model`."""
+        from .query_bank import load_bank
+
         path = Path(directory).expanduser()
         if not path.is_dir():
             raise FileNotFoundError(f"model folder {str(directory)!r} does not exist")
         config, state = read_model_files(path)
         model = cls(config, device=device, runtime=runtime)
         model.load_weights_state_dict(state)
+        model.bank = load_bank(path)  # (query_bank.safetensors, if the folder has one)
         model.source_dir = path  # where a model card looks for the run's training log
         return model
 

@@ -51,6 +51,7 @@ def load_model(
     A ``user/repo`` that is not a local folder is fetched from the Hugging Face Hub (or its offline cache).
     """
     from .model import MMRetrievalModel  # torch: imported when a model is loaded, not with the registry
+    from .query_bank import model_bank
 
     name_or_path = name_or_path or DEFAULT_MODEL
     if not pretrained:
@@ -61,6 +62,7 @@ def load_model(
     config, state = trained_weights(name_or_path)
     model = MMRetrievalModel(config, device=device, runtime=runtime)
     model.load_weights_state_dict(state)
+    model.bank = model_bank(name_or_path)  # (a QueryBank, or None for a model that ships or saved none)
     return model
 
 

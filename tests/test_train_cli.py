@@ -22,6 +22,7 @@ def test_train_command_reports_skipped_images_and_saves_a_loadable_model(
     model = load_model(str(tmp_path / "run" / "best"), device="cpu")
     assert model.config.adapter.input_dropout == 0.1
     assert model.encode_image(str(caption_pairs_csv.parent / "red.jpg")).shape == (32,)
+    assert model.bank.vectors.shape == (9, 32)  # the query bank: the first caption of each training image
 
 
 def test_train_help_explains_the_recipe_options_and_their_defaults(capsys):

@@ -11,7 +11,7 @@ import warnings
 from .. import __version__
 
 # Each module defines ``register(subparsers)``, which adds its parser with ``func=run``.
-COMMANDS = ("demo", "index", "search", "rag", "duplicates", "serve", "collections", "train", "convert", "eval",
+COMMANDS = ("demo", "index", "search", "rag", "duplicates", "serve", "collections", "train", "convert", "eval", "bank",
             "push", "language_map", "ray_index")
 
 

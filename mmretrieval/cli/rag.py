@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from .format import hit_line
-from .search import add_min_score_argument, add_photo_filter_arguments
+from .search import add_condition_argument, add_min_score_argument, add_photo_filter_arguments
 from .store_args import add_store_arguments, open_index
 
 
@@ -37,6 +37,7 @@ def register(subparsers) -> None:
     parser.add_argument("--json", action="store_true", help="print the context bundle as JSON (and the answer, if any)")
     parser.add_argument("--prompt", action="store_true", help="print only the ready prompt")
     add_min_score_argument(parser)
+    add_condition_argument(parser)
     add_photo_filter_arguments(parser)  # (they pick the images; passages are all kept)
     add_generator_arguments(parser)
     add_store_arguments(parser)
@@ -53,7 +54,7 @@ def run(args) -> int:
     photos = images_only(photo_filter(args.after, args.before, args.camera, args.near))
     with open_index(args, must_exist=True) as index:
         bundle = retrieve(index, args.question, limit=args.limit, max_images=args.max_images, fusion=args.fusion,
-                          filter=photos, min_score=args.min_score)
+                          filter=photos, min_score=args.min_score, condition=args.condition)
     answer = generate(bundle, config) if config is not None and not args.prompt else None
     if args.prompt:
         print(bundle.prompt)

@@ -34,6 +34,7 @@ def register(subparsers) -> None:
     parser.add_argument("--dim", type=int, default=None,
                         help="coarse-to-fine: prefetch on this Matryoshka dim (the collection's small dim, e.g. 64), rerank on full")
     add_min_score_argument(parser)
+    add_condition_argument(parser)
     parser.add_argument("--json", action="store_true", help="print hits as JSON lines")
     add_store_arguments(parser)
     parser.set_defaults(func=run)
@@ -45,6 +46,7 @@ def run(args) -> int:
     args.queries = [check_query(q) for q in args.queries]  # empty or over-long: refused, as by the API
     with open_index(args, must_exist=True) as index:
         search = dict(limit=args.limit, filter=filters_of(args), dim=args.dim, min_score=args.min_score, fusion=args.fusion,
+                      condition=args.condition,
                       kinds=tuple(k.strip() for k in args.kinds.split(",")))
         given = args.min_score is not None
         cut = args.min_score > 0 if given else bool(index.model.config.min_score)  # (for "no hits" to say why)
@@ -69,6 +71,11 @@ def _print_hits(hits, as_json: bool, label, query=None, cut: bool = False) -> No
                 print(f"       text in image: {snippet(' / '.join(m['text'] for m in matches))}")
     if not hits and not as_json:
         print("no hits" + (" above the relevance cut-off (--min-score 0 lists the nearest anyway)" if cut else ""))
+
+
+def add_condition_argument(parser) -> None:
+    parser.add_argument("--no-condition", dest="condition", action="store_false",
+                        help="rank photos by plain cosine, not against the model's query bank (docs/conditioning.md)")
 
 
 def add_min_score_argument(parser) -> None:

@@ -76,6 +76,7 @@ def run(args) -> int:
     from ..train.data import add_captions, load_pairs
     from ..train.loop import TrainConfig, train
     from ..train.shard_features import shard_pair_features
+    from ..train.bank import training_bank
 
     config = ModelConfig.load(Path(args.model)) if args.model.endswith(".json") else get_model_config(args.model)
     if args.dropout is not None:
@@ -112,6 +113,8 @@ def run(args) -> int:
     if len(skipped) > SHOW_SKIPPED:
         print(f"... and {len(skipped) - SHOW_SKIPPED} more skipped")
     print(f"best epoch {result.best_epoch + 1}: {json.dumps({k: round(v, 2) for k, v in result.best_metrics.items()})}")
+    model.bank = training_bank(model, train_pairs, root=cache)  # (search ranks photos against it: query_bank)
+    model.bank.save(Path(args.out) / "best")
     print(f"saved {Path(args.out) / 'best'} (load it with load_model({str(Path(args.out) / 'best')!r}))")
     return 0
 

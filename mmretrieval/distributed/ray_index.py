@@ -136,6 +136,7 @@ def _write_parquet(sink, folder: Path, batch: dict):
 
 
 def _upsert(writer, batch: dict) -> int:
+    from ..indexing.hubness import stamp as stamp_hubness
     from ..indexing.image_source import image_point
     from ..indexing.prepare import Prepared
 
@@ -147,5 +148,6 @@ def _upsert(writer, batch: dict) -> int:
                         hash=str(batch["hash"][i]), id=str(batch["id"][i]), width=int(batch["width"][i]),
                         height=int(batch["height"][i]), photo=json.loads(str(batch["photo"][i])))
         points.append(image_point(item, np.asarray(batch["image"][i]), np.asarray(batch["small"][i])))
+    stamp_hubness(writer.store, writer.model, points)
     writer.store.upsert(points)
     return len(points)

@@ -65,17 +65,18 @@ def text_queries(model, texts: list[str], text_task: str, encode_texts) -> dict[
 def score(task: str, emb: dict[str, np.ndarray], data, dim: int, model=None) -> dict:
     """Metrics with every embedding cut to its ``dim``-d Matryoshka prefix (``model``'s own, if it has one)."""
     cut = {key: value if key in ("qa_rows", "has_text") else truncate(value, dim, model) for key, value in emb.items()}
+    bank = _full_dim_bank(model, emb, dim)  # text->image ranked as search ranks photos (search.conditioning)
     if task == "retrieval":
         return retrieval.evaluate(cut["image"], cut["text"], data.text_images, languages=data.languages,
-                                  query_emb=cut.get("query"))
+                                  query_emb=cut.get("query"), bank=bank)
     if task == "question_retrieval":
         return retrieval.evaluate(cut["image"], cut["text"], data.question_retrieval().text_images,
-                                  directions=("text_to_image",), query_emb=cut.get("query"))
+                                  directions=("text_to_image",), query_emb=cut.get("query"), bank=bank)
     if task == "ocr_retrieval":  # scored by the search users run (mmretrieval.search), the model's policy
         questions = data.question_retrieval()
         return ocr_retrieval.evaluate(cut["image"], cut["text"], cut["ocr"], emb["has_text"], questions.text_images,
                                       config=getattr(model, "config", None), questions=questions.texts,
-                                      query_emb=cut.get("query"))
+                                      query_emb=cut.get("query"), bank=bank)
     if task == "zeroshot_classification":
         classes = zeroshot_classification.class_embeddings(cut["prompt"], len(data.classnames))
         return zeroshot_classification.evaluate(cut["image"], classes, data.labels)
@@ -92,6 +93,12 @@ def score(task: str, emb: dict[str, np.ndarray], data, dim: int, model=None) -> 
             metrics.update({f"{method}/{key}": value for key, value in found.items()})
         return metrics
     raise ValueError(f"unknown task {task!r}")
+
+
+def _full_dim_bank(model, emb: dict, dim: int):
+    """The model's query bank when scoring at full dim (search conditions full-dim cosines), else None."""
+    bank = getattr(model, "bank", None)
+    return bank if bank is not None and "image" in emb and dim == emb["image"].shape[-1] else None
 
 
 def describe(data) -> dict:

@@ -14,6 +14,7 @@ from .prepare import MAX_FILE_BYTES, Prepared, prepare
 from .reconcile import same_file
 from .results import IndexReport
 from .target import Target
+from .hubness import stamp as stamp_hubness
 
 
 class ImageSource:
@@ -70,6 +71,7 @@ class ImageSource:
         for i, item in enumerate(items):
             points.append([image_point(item, full[i], small[i], texts.get(i), text_vectors.get(i), ocr_vectors.get(i))])
             report.count_ocr(item.path, item.ocr)
+        stamp_hubness(self.target.store, model, [each[0] for each in points])  # against the model's query bank
         return points
 
 

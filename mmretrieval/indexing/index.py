@@ -133,6 +133,7 @@ class Index:
         min_score: Optional[float] = None,
         ocr: Optional[bool] = None,
         fusion: str = FUSION,
+        condition: bool = True,
     ) -> list[Hit]:
         """Best matches for a ``text`` query, an ``image`` (path, bytes or PIL), a ready ``vector`` or a
         prepared ``query`` (:mod:`mmretrieval.search.query`), scored by :func:`mmretrieval.search.search`.
@@ -144,7 +145,8 @@ class Index:
         text query's photos are also ranked by the text read in them and the rankings fused (``ocr``: None
         fuses for text queries, True also for a vector, False never); fused hits carry ``explanation``.
         ``min_score``: the least cosine a hit keeps (None: the model's calibrated cut-off, on the photos a
-        text query finds; 0: none), see :mod:`mmretrieval.search.relevance`.
+        text query finds; 0: none), see :mod:`mmretrieval.search.relevance`. ``condition``: rank photos for a text
+        query against the model's query bank, where it has one (:mod:`mmretrieval.search.conditioning`).
         """
         if sum(x is not None for x in (text, image, vector, query)) != 1:
             raise ValueError("give exactly one of text=, image=, vector= or query=")
@@ -155,7 +157,7 @@ class Index:
         elif vector is not None:
             query = vector_query(vector)
         hits = search(self.store, self.model, query, limit=limit, kinds=kinds, filter=filter, dim=dim,
-                      min_score=min_score, ocr=ocr, fusion=fusion)
+                      min_score=min_score, ocr=ocr, fusion=fusion, condition=condition)
         warn_unknown_fields(filter, hits)
         return hits
 

@@ -25,6 +25,7 @@ def retrieve(
     filter=None,
     query_vector=None,
     min_score: Optional[float] = None,
+    condition: bool = True,
 ) -> ContextBundle:
     """Retrieve the best images and passages for ``question`` from ``index`` as one fused ranking.
 
@@ -35,13 +36,14 @@ def retrieve(
     them images (a vision-language model reads only a few). ``weights`` scales a ranking, e.g.
     ``{"text": 0.5}``. ``query_vector``: the question's ``encode_text`` vector, if the caller has it.
     ``min_score`` is the relevance cut-off (None: the model's, on the photos' ranking; 0: none): a hit
-    under it keeps its place in its list's statistics but adds nothing to the fusion.
+    under it keeps its place in its list's statistics but adds nothing to the fusion. ``condition``: photos
+    ranked against the model's query bank, where it has one (:mod:`mmretrieval.search.conditioning`).
     """
     if limit < 1 or max_images < 0 or pool < 1:
         raise ValueError(f"need limit >= 1, max_images >= 0 and pool >= 1 (got {limit}, {max_images}, {pool})")
     query = text_query(index.model, check_query(question, "question"), query_vector)
     hits = search(index.store, index.model, query, limit=None, kinds=MODALITIES, filter=filter, min_score=min_score,
-                  fusion=fusion, pool=pool, weights=weights, k=k)
+                  fusion=fusion, pool=pool, weights=weights, k=k, condition=condition)
     items, images = [], 0
     for hit in hits:
         if hit.kind == P.KIND_IMAGE:

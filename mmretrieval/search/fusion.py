@@ -50,7 +50,8 @@ def fuse(
 
     Hits need ``.id`` and ``.score`` (a cosine); the same id in several lists adds up its
     contributions. ``weights`` scales each list (default 1). ``floors`` gives a list a least cosine:
-    its hits below it still hold their rank and count in its mean and std, but add nothing.
+    its hits below it still hold their rank and count in its mean and std, but add nothing. A hit whose score
+    is not a cosine (a conditioned photo, with ``cosine``) is normalised by its score, floored by its cosine.
     Ties keep the input order.
     """
     if method not in FUSION_METHODS:
@@ -70,13 +71,16 @@ def fuse(
         normalised = _normalise([float(h.score) for h in hits], method, k)
         floor = floors.get(name)
         for rank, (hit, value) in enumerate(zip(hits, normalised), start=1):
-            if floor is not None and hit.score < floor:
+            cosine = getattr(hit, "cosine", None)  # a conditioned photo's raw cosine (its score is not one)
+            cosine = float(hit.score if cosine is None else cosine)
+            if floor is not None and cosine < floor:
                 continue
             contribution = weight * value
             first.setdefault(hit.id, hit)
             totals[hit.id] = totals.get(hit.id, 0.0) + contribution
+            correction = {} if cosine == hit.score else {"correction": round(float(hit.score) - cosine, 6)}
             explanations.setdefault(hit.id, []).append(
-                {"list": name, "rank": rank, "cosine": round(float(hit.score), 6),
+                {"list": name, "rank": rank, "cosine": round(cosine, 6), **correction,
                  "normalised": round(value, 6), "weight": weight, "contribution": round(contribution, 6)}
             )
     order = sorted(totals, key=lambda i: -totals[i])  # stable: ties keep first-seen order

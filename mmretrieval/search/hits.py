@@ -13,24 +13,22 @@ from .ocr_words import matched_lines
 class Hit:
     """One search result: point id, ``score``, ``kind`` ("image" or "text") and its payload.
 
-    ``score`` is a cosine when one ranking was searched; when several were fused (photos with the text
-    read in them, images with texts) it is the fused score, and ``explanation`` gives each list's rank,
-    cosine and contribution."""
+    ``score_kind`` says what ``score`` is: ``"cosine"`` when one ranking was searched; ``"conditioned"`` for
+    photos a text query ranked against the model's query bank (``search.conditioning``: ``cosine`` holds the
+    raw cosine); ``"fused"`` when several were fused (photos with the text read in them, images with texts).
+    ``explanation`` then gives each list's rank, cosine, correction and contribution."""
 
     id: str
     score: float
     kind: str
     payload: dict[str, Any]
     explanation: Optional[list] = None
+    cosine: Optional[float] = None  # the raw cosine, where ``score`` is not one (a conditioned photo)
+    score_kind: str = "cosine"
 
     @property
     def path(self) -> Optional[str]:
         return self.payload.get(P.PATH)
-
-    @property
-    def score_kind(self) -> str:
-        """What ``score`` is: ``"cosine"`` or ``"fused"``."""
-        return "cosine" if self.explanation is None else "fused"
 
     @classmethod
     def from_point(cls, point) -> "Hit":

@@ -20,6 +20,7 @@ from dataclasses import replace
 from typing import Mapping, Optional, Sequence
 
 from ..store import IMAGE, OCR
+from . import conditioning
 from .fusion import RRF_K, fuse
 from .hits import Hit
 from .query import Query
@@ -35,24 +36,35 @@ OCR_WEIGHT = 2.0  # the OCR ranking's weight in the fusion (the others' is 1), s
 def search(store, model, query: Query, limit: Optional[int] = DEFAULT_LIMIT, kinds: Sequence[str] = (IMAGE,),
            filter=None, dim: Optional[int] = None, min_score: Optional[float] = None, ocr: Optional[bool] = None,
            fusion: str = FUSION, pool: int = POOL, weights: Optional[Mapping[str, float]] = None,
-           k: int = RRF_K) -> list[Hit]:
+           k: int = RRF_K, condition: bool = True) -> list[Hit]:
     """The best ``limit`` hits (None: every fused candidate) of ``query`` in ``store``, made by ``model``.
 
     ``kinds``: the rankings asked for (``image``, ``text``). ``ocr``: None fuses in the OCR ranking for a
     text query where the collection holds one, True also for a vector query, False never. ``min_score``:
     the caller's relevance cut-off (None: the model's, see ``search.relevance``). ``fusion`` (``zscore`` or
-    ``rrf``, with ``k``), ``pool`` and ``weights`` (e.g. ``{"text": 0.5}``) shape a fused search."""
+    ``rrf``, with ``k``), ``pool`` and ``weights`` (e.g. ``{"text": 0.5}``) shape a fused search. ``condition``:
+    a text query ranks photos by the model's query bank where it has one (``search.conditioning``); False: by cosine."""
     names = list(dict.fromkeys(kinds))
     if (query.by_text if ocr is None else ocr) and IMAGE in names and store.ocr_record() is not None:
         names.append(OCR)
     needs_config = (min_score is None and query.by_text) or OCR in names  # (a query by a stored vector loads no model)
     least = floors(min_score, model.config if needs_config else None, query.by_text, names)
+    bank = conditioning.bank_for(model, query, condition) if IMAGE in names else None
     if len(names) == 1:
-        hits = rankings(store, model, query, names, limit or pool, filter, dim)[names[0]]
+        depth = max(limit or pool, conditioning.POOL) if bank is not None else limit or pool
+        hits = rankings(store, model, query, names, depth, filter, dim)[names[0]]
+        hits = conditioning.condition(store, bank, hits)[:limit or pool] if bank is not None else hits
         floor = least.get(names[0])
-        return [hit for hit in hits if floor is None or hit.score >= floor]
+        return [hit for hit in hits if floor is None or _cosine(hit) >= floor]
     depth = max(pool, limit or 0)
     lists = rankings(store, model, query, names, depth, filter, dim)
+    if bank is not None:
+        lists[IMAGE] = conditioning.condition(store, bank, lists[IMAGE])
     weights = {name: w for name, w in {OCR: OCR_WEIGHT, **(weights or {})}.items() if name in lists}
     fused = fuse(lists, method=fusion, limit=limit, floors=least, weights=weights, k=k)
-    return [replace(f.hit, score=f.score, explanation=f.explanation) for f in fused]
+    return [replace(f.hit, score=f.score, explanation=f.explanation, score_kind="fused") for f in fused]
+
+
+def _cosine(hit: Hit) -> float:
+    """The raw cosine of a hit (a conditioned photo's score is not one): what the relevance floor compares."""
+    return hit.score if hit.cosine is None else hit.cosine

@@ -28,6 +28,7 @@ class RagRequest(BaseModel):
     fusion: str = FUSION
     generate: bool = True
     min_score: Optional[float] = Field(None, ge=-1, le=1)
+    condition: bool = True
 
 
 def rag_routes(state: ServerState) -> APIRouter:
@@ -43,7 +44,8 @@ def rag_routes(state: ServerState) -> APIRouter:
             vector = state.embed_queries(question)
             with state.store_lock:
                 bundle = retrieve(state.index, question, limit=body.limit, max_images=body.max_images,
-                                  fusion=body.fusion, query_vector=vector, min_score=body.min_score)
+                                  fusion=body.fusion, query_vector=vector, min_score=body.min_score,
+                                  condition=body.condition)
         except ValueError as err:
             raise HTTPException(422, str(err)) from None
         result = bundle.to_dict()

@@ -27,6 +27,7 @@ class SearchOptions:
     filter: Optional[dict]
     min_score: Optional[float]
     fusion: str
+    condition: bool = True
 
 
 def search_routes(state: ServerState) -> APIRouter:
@@ -37,17 +38,18 @@ def search_routes(state: ServerState) -> APIRouter:
     def options(kinds: str = Query("image", pattern=KINDS_PATTERN), after: Optional[str] = None,
                 before: Optional[str] = None, camera: Optional[str] = None, near: Optional[str] = None,
                 min_score: Optional[float] = Query(None, ge=-1, le=1),
-                fusion: str = Query(FUSION, pattern=f"^({'|'.join(FUSION_METHODS)})$")) -> SearchOptions:
+                fusion: str = Query(FUSION, pattern=f"^({'|'.join(FUSION_METHODS)})$"),
+                condition: bool = True) -> SearchOptions:
         try:
             flt = photo_filter(after, before, camera, near)
         except ValueError as err:
             raise HTTPException(422, str(err)) from None
-        return SearchOptions(tuple(kinds.split(",")), flt, min_score, fusion)
+        return SearchOptions(tuple(kinds.split(",")), flt, min_score, fusion, condition)
 
     def run(query, limit: int, opts: SearchOptions):
         with state.store_lock:
             return index.search(query=query, limit=limit, kinds=opts.kinds, filter=opts.filter, min_score=opts.min_score,
-                                fusion=opts.fusion)
+                                fusion=opts.fusion, condition=opts.condition)
 
     @router.get("/api/search", responses=responses(422, ok=SearchAnswer))
     def search_text(q: str = Query(...), limit: int = limit_q, opts: SearchOptions = Depends(options)):

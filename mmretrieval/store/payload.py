@@ -9,6 +9,7 @@ image point:   kind="image", path, hash (SHA-256 of the file), size, mtime, widt
                XMP, each only when the photo has it: RFC 3339 date, where the date came from, strings, a geo
                point {"lat", "lon"}, the EXIF orientation 1-8)],
                photo_meta (the version of that EXIF read; points without it get it on the next index run)
+               [, hubness, hubness_bank (with a model that carries a query bank: see indexing.hubness)]
 passage point: kind="text",  path, hash (SHA-256 of the document text), size, mtime, passage (its
                order in the document), start, end (character offsets: source[start:end] == text), text
 """
@@ -40,6 +41,8 @@ LOCATION = "location"  # {"lat": .., "lon": ..} decimal degrees (a Qdrant geo po
 ORIENTATION = "orientation"  # the EXIF orientation tag (1-8)
 PHOTO_META = "photo_meta"  # version of the EXIF read behind the fields above (present even when a photo has none)
 PHOTO_META_VERSION = 2  # 2: taken_source, XMP dates, strings cut at NUL
+HUBNESS = "hubness"  # how near the photo sits to typical queries (see mmretrieval.query_bank), and
+HUBNESS_BANK = "hubness_bank"  # the id of the query bank it was computed with (search uses it only under that bank)
 PHOTO_FIELDS = (TAKEN, TAKEN_SOURCE, CAMERA_MAKE, CAMERA_MODEL, CAMERA, LOCATION, ORIENTATION)
 
 KIND_IMAGE = "image"  # the values of KIND

@@ -1,0 +1,91 @@
+"""Bank-conditioned scores: a text query ranks photos by ``cosine - weight * hubness`` (see ``query_bank``).
+
+A *hub* photo sits near most queries; its hubness (the mean of its ``k`` highest cosines to the model's query
+bank) is stored in its payload at index time (``indexing.hubness``), tagged with the bank's id. Search
+fetches ``POOL`` candidates by cosine, subtracts each one's correction and re-sorts them on the client:
+the same code for both embedded engines and a Qdrant server. A stored hubness is used only when its tag
+is this model's bank; any other (a point indexed before, or with another bank) is computed from the
+point's stored vector on the spot, so values of two banks are never mixed.
+
+Only text queries ranking photos are conditioned: image queries, texts and the OCR ranking keep cosines.
+The relevance cut-off (``min_score``) still applies to the raw cosine; the hit's ``score`` is the
+conditioned one and its ``explanation`` gives the cosine, the hubness and the correction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Optional, Sequence
+
+import numpy as np
+
+from ..store import IMAGE
+from ..store import payload as P
+from .hits import Hit
+
+POOL = 50  # candidates re-scored per conditioned ranking (dev: re-scoring the top 50 by cosine = re-scoring all; docs)
+SCORE_KIND = "conditioned"
+
+
+def conditioned_scores(cosines, hubness, weight: float) -> np.ndarray:
+    """The conditioned scores of photos whose text-query cosines are ``cosines`` (any shape ending in the
+    photos) and whose hubness is ``hubness`` (one per photo): the one formula search and the evaluator share."""
+    return np.asarray(cosines, dtype=np.float32) - np.float32(weight) * np.asarray(hubness, dtype=np.float32)
+
+
+def bank_for(model, query, condition: bool = True):
+    """The query bank that conditions ``query``'s photo ranking under ``model``, or None (not a text query,
+    conditioning turned off, or a model without a bank)."""
+    if not condition or not query.by_text:
+        return None
+    return getattr(model, "bank", None)
+
+
+def condition(store, bank, hits: Sequence[Hit]) -> list[Hit]:
+    """``hits`` of one photo ranking re-scored by ``bank`` and re-sorted, best first (ties keep their order)."""
+    if not hits:
+        return []
+    hubness = stored_hubness(store, bank, hits)
+    scores = conditioned_scores([h.score for h in hits], hubness, bank.weight)
+    out = []
+    for hit, h, score in zip(hits, hubness, scores):
+        correction = float(hit.score) - float(score)
+        explanation = [{"list": IMAGE, "cosine": round(float(hit.score), 6), "hubness": round(float(h), 6),
+                        "weight": bank.weight, "correction": round(-correction, 6), "bank": bank.id}]
+        out.append(replace(hit, score=float(score), cosine=float(hit.score), explanation=explanation,
+                           score_kind=SCORE_KIND))
+    order = sorted(range(len(out)), key=lambda i: -out[i].score)
+    return [out[i] for i in order]
+
+
+def stored_hubness(store, bank, hits: Sequence[Hit]) -> np.ndarray:
+    """Each hit's hubness under ``bank``: from its payload when tagged with this bank, else from its stored vector."""
+    values = np.empty(len(hits), dtype=np.float32)
+    missing = []
+    for i, hit in enumerate(hits):
+        value = _tagged(hit.payload, bank.id)
+        if value is None:
+            missing.append(i)
+        else:
+            values[i] = value
+    if missing:
+        records = {str(r.id): r for r in store.retrieve([hits[i].id for i in missing], with_vectors=True)}
+        vectors = [_image_vector(records.get(hits[i].id), hits[i].id) for i in missing]
+        values[missing] = bank.hubness(np.stack(vectors))
+    return values
+
+
+def _tagged(payload: dict, bank_id: str) -> Optional[float]:
+    if payload.get(P.HUBNESS_BANK) != bank_id:
+        return None
+    value = payload.get(P.HUBNESS)
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def _image_vector(record, point_id: str) -> np.ndarray:
+    vectors = getattr(record, "vector", None) or {}
+    vector = vectors.get(IMAGE) if isinstance(vectors, dict) else vectors
+    if vector is None:
+        raise ValueError(f"point {point_id} was ranked as a photo but its image vector cannot be read back; "
+                         "search with condition off (--no-condition) or re-index it")
+    return np.asarray(vector, dtype=np.float32)
