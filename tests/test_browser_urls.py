@@ -13,7 +13,7 @@ from test_browser import browser, wait_for  # noqa: F401  (the fixture)
 @pytest.fixture(scope="module")
 def server(tiny_model, assets):
     with Index.open(path=":memory:", model=tiny_model) as index:
-        index.add_images(assets, show_progress=False)
+        index.add_images(assets, show_progress_bar=False)
         base, stop = live_server(index)
         yield base
         stop()

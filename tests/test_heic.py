@@ -76,7 +76,7 @@ def test_damaged_heic_is_refused_with_a_reason(phone_photos, name):
 
 def test_index_and_search_phone_photos(engine, tiny_model, phone_photos, tmp_path):
     with Index(VectorStore(tmp_path / "store", engine=engine), tiny_model) as index:
-        report = index.add_images([phone_photos], show_progress=False)
+        report = index.add_images([phone_photos], show_progress_bar=False)
         assert report.added == 3
         assert sorted((p.rsplit("/", 1)[1], r.split(" (")[0]) for p, r in report.skipped) == [
             ("cut-header.heic", "corrupt or truncated HEIC/HEIF file"),

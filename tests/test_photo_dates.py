@@ -77,14 +77,14 @@ def test_points_from_the_previous_read_are_updated_in_place(engine, tiny_model, 
     folder.mkdir()
     write_jpeg(folder / "ion.jpg", exif_of(datetime="2025:01:01 12:00:00", make="ION", model="ION230\x00F"))
     with Index(VectorStore(tmp_path / "store", engine=engine), tiny_model) as index:
-        index.add_images([folder], show_progress=False)
+        index.add_images([folder], show_progress_bar=False)
         (record,) = index.store.scroll({"kind": "image"}, with_vectors=True)
         assert (record.payload["camera_model"], record.payload["taken_source"]) == ("ION230", "exif-modified")
         old = {**{k: v for k, v in record.payload.items() if k != P.TAKEN_SOURCE},
                P.CAMERA_MODEL: "ION230 F", P.CAMERA: "ION230 F", P.PHOTO_META: 1}  # as version 1 wrote it
         index.store.delete([str(record.id)])
         index.store.upsert([Point(str(record.id), record.vector, old)])
-        report = index.add_images([folder], show_progress=False)
+        report = index.add_images([folder], show_progress_bar=False)
         assert (report.added, report.updated, report.unchanged) == (0, 0, 1)
         (after,) = index.store.scroll({"kind": "image"})
         assert after.payload[P.PHOTO_META] == P.PHOTO_META_VERSION == 2

@@ -31,8 +31,8 @@ def served(tiny_model, assets, tmp_path_factory):
     docs = tmp_path_factory.mktemp("fuzz-docs")
     (docs / "space.md").write_text("# Rockets\n\nA rocket burns fuel to reach orbit. " * 20)
     with Index.open(path=":memory:", model=tiny_model) as index:
-        index.add_images(assets, show_progress=False)
-        index.add_texts(docs, size=40, overlap=8, show_progress=False)
+        index.add_images(assets, show_progress_bar=False)
+        index.add_texts(docs, size=40, overlap=8, show_progress_bar=False)
         base, stop = live_server(index, max_upload_bytes=200_000)
         yield base
         stop()
