@@ -22,7 +22,7 @@ class Hit(_Open):
     id: str
     kind: Literal["image", "text"]
     score: float  # a cosine; with ``explanation``, a fused score
-    score_kind: Literal["cosine", "fused"]
+    score_kind: Literal["cosine", "fused", "conditioned"]
     path: Optional[str] = None
     name: str
     caption: Optional[str] = None
