@@ -224,7 +224,7 @@ def test_ray_actor_and_writer_keep_the_exif(tiny_model, photos, tmp_path):
     batch = embedder({"path": np.array([str(photos / "sydney.jpg"), str(photos / "plain.jpg")])})
     with Index(VectorStore(":memory:"), tiny_model) as ray_side, Index(VectorStore(":memory:"), tiny_model) as index:
         ray_side.ensure_collection()
-        assert _upsert(SimpleNamespace(store=ray_side.store), batch) == 2
+        assert _upsert(SimpleNamespace(store=ray_side.store, model=None), batch) == 2
         index.add_images([photos / "sydney.jpg", photos / "plain.jpg"], show_progress_bar=False)
         payloads = [{str(r.id): r.payload for r in i.store.scroll({"kind": "image"})} for i in (ray_side, index)]
         assert payloads[0] == payloads[1]
