@@ -59,7 +59,7 @@ def test_a_rerun_shows_no_empty_bars_and_json_lists_every_file_passed_over(index
     assert "  ... and 1 more (--json lists them all)" in captured.out
     assert main([*rerun, "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["passed_over"] == sorted(str(folder / name) for name in ("IMG_0001.heic", "IMG_0002.HEIC", "archive.zip"))
+    assert report["passed_over"] == sorted(str(folder / name) for name in ("IMG_0001.cr2", "IMG_0002.CR2", "archive.zip"))
     assert report["images"]["unchanged"] == 5 and report["documents"]["unchanged"] == 1 and report["points"] > 5
 
 

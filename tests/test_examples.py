@@ -23,7 +23,7 @@ def test_search_photos_example(monkeypatch, capsys):
 
 def test_multimodal_rag_example(monkeypatch, capsys):
     out = _run(monkeypatch, capsys, "multimodal_rag.py", "What does the launch look like?")
-    assert '"type": "image"' in out and '"type": "text"' in out
+    assert '"kind": "image"' in out and '"kind": "text"' in out
     assert "Question: What does the launch look like?" in out
 
 
