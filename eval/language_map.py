@@ -25,7 +25,7 @@ import torch
 
 from mmretrieval import DEFAULT_MODEL, load_model
 from mmretrieval.evaluation.datasets import multilingual_tsv
-from mmretrieval.language_map import FIT, MIN_CONFIDENCE, detect_languages, fit_query_maps
+from mmretrieval.languages.maps import FIT, MIN_CONFIDENCE, detect_languages, fit_query_maps
 from mmretrieval.train.cache import text_embeddings
 from mmretrieval.train.data import load_pairs
 from mmretrieval.train.features import CAPTION_TASK, pair_features

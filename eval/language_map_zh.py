@@ -28,8 +28,8 @@ import torch
 
 from mmretrieval import DEFAULT_MODEL, load_model
 from mmretrieval.evaluation.datasets import multilingual_tsv
-from mmretrieval.language_map_captions import fit_from_captions, image_vectors, save_with_maps
-from mmretrieval.query_language import detect_languages, identifier
+from mmretrieval.languages.fit_captions import fit_from_captions, image_vectors, save_with_maps
+from mmretrieval.languages.detect import detect_languages, identifier
 from mmretrieval.train.cache import text_embeddings
 from mmretrieval.train.data import load_pairs
 from mmretrieval.train.features import CAPTION_TASK

@@ -7,7 +7,7 @@ Both adapters are trained with the shipped recipe (centred, Matryoshka weights 1
 ``mmretrieval convert``: text vectors stay exactly e5's) on the first N Flickr8k train images (all 6,000
 by default; the feature cache fills in that order), each picking its epoch on its own languages' dev
 captions. Each is then measured on dev without a Chinese map and with one fitted on the same train
-images' Chinese captions (``language_map_captions``, the shipped zh map's settings): text→image R@5 for
+images' Chinese captions (``languages.fit_captions``, the shipped zh map's settings): text→image R@5 for
 English and Chinese over the 1,000 dev images, with ``--multi30k`` German/French/Czech (Multi30k, no
 maps) over 934, and with ``--test`` English Flickr8k test R@5 (reported, not chosen on). Writes eval/results/multilingual_train.json.
 """
@@ -26,7 +26,7 @@ import torch
 from mmretrieval import load_model
 from mmretrieval.cli.main import main as cli
 from mmretrieval.evaluation.datasets import multilingual_tsv
-from mmretrieval.language_map_captions import dev_recall, fit_from_captions, image_vectors
+from mmretrieval.languages.fit_captions import dev_recall, fit_from_captions, image_vectors
 from mmretrieval.train.cache import text_embeddings
 from mmretrieval.train.data import load_pairs
 from mmretrieval.train.features import CAPTION_TASK

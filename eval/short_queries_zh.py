@@ -18,8 +18,8 @@ from pathlib import Path
 import torch
 
 from mmretrieval import DEFAULT_MODEL, load_model
-from mmretrieval.language_map_captions import image_vectors
-from mmretrieval.query_language import detect_languages
+from mmretrieval.languages.fit_captions import image_vectors
+from mmretrieval.languages.detect import detect_languages
 from mmretrieval.train.data import load_pairs
 
 ROOT = Path(__file__).resolve().parent.parent

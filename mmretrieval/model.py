@@ -215,14 +215,14 @@ class MMRetrievalModel(nn.Module):
 
     def load_weights_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         """Load a weights file's tensors (:meth:`weights_state_dict`)."""
-        from .language_map import PREFIX
+        from .languages.maps import PREFIX
 
         self.load_trainable_state_dict(state)
         self.set_query_maps({key[len(PREFIX):]: value for key, value in state.items() if key.startswith(PREFIX)})
 
     def set_query_maps(self, maps: dict[str, torch.Tensor]) -> None:
         """Use these per-language query maps (``language_map``; empty: none) for :meth:`image_queries`."""
-        from .language_map import QueryMaps
+        from .languages.maps import QueryMaps
 
         keep = self.space.mean_direction() if self.raw_space and self.space.text_mean.any() else None
         self.query_maps = QueryMaps(maps, keep=keep) if maps else None  # (keep: see QueryMaps)

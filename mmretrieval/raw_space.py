@@ -15,7 +15,7 @@ import dataclasses
 import torch
 
 from .config import ModelConfig
-from .language_map import PREFIX as QUERY_MAPS
+from .languages.maps import PREFIX as QUERY_MAPS
 
 _LAST_LINEAR = {"linear": "adapter.net", "attention": "adapter.net", "mlp": "adapter.net.2"}
 

@@ -12,7 +12,7 @@ from mmretrieval.evaluation.metrics import retrieval
 from mmretrieval.evaluation.tasks import text_queries
 from mmretrieval.identity import model_fingerprint
 from mmretrieval.indexing import Index
-from mmretrieval.language_map import QueryMaps, detect_languages, fit_query_map, fit_query_maps
+from mmretrieval.languages.maps import QueryMaps, detect_languages, fit_query_map, fit_query_maps
 from mmretrieval.store import VectorStore
 
 GERMAN = "eine Katze schläft auf dem Sofa neben dem Fenster"

@@ -9,8 +9,8 @@ import torch.nn.functional as F
 from mmretrieval import load_model
 from mmretrieval.cli.main import main as cli
 from mmretrieval.identity import model_fingerprint
-from mmretrieval.language_map import QueryMaps, fit_query_map, fit_query_maps
-from mmretrieval.query_language import detect_languages, identifier, script_language
+from mmretrieval.languages.maps import QueryMaps, fit_query_map, fit_query_maps
+from mmretrieval.languages.detect import detect_languages, identifier, script_language
 
 WU = "两个小男孩。"  # a Flickr8k-CN caption ("two little boys") py3langid alone calls wuu (Wu)
 
@@ -120,7 +120,7 @@ def test_the_recipe_fits_on_photos_prints_dev_numbers_and_leaves_english_and_vec
 
 def test_py3langid_s_chinese_family_is_reported_as_chinese(monkeypatch):
     """Text the script leaves to py3langid (romanised, few characters): its wuu / yue still reach the zh map."""
-    import mmretrieval.query_language as query_language
+    import mmretrieval.languages.detect as query_language
 
     class Says:
         def __init__(self, code):

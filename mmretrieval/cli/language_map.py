@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..language_map_recipe import QueryMapRecipe
+from ..languages.recipe import QueryMapRecipe
 
 FIT = QueryMapRecipe()
 
@@ -48,7 +48,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..language_map_captions import fit_from_captions, image_vectors, save_with_maps
+    from ..languages.fit_captions import fit_from_captions, image_vectors, save_with_maps
     from ..registry import load_model
 
     rows = _rows(args)

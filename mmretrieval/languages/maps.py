@@ -5,8 +5,8 @@ translation ``t_en`` by language noise the images never learned to ignore. For e
 captions of photos fit ``W_L`` (D x D, starting at the identity) so that ``t_L W_L`` picks its target out
 of the others (InfoNCE, with a pull toward the identity). The target is the mean of the same image's
 English captions (parallel translations or captions written in their own words), or the image's own
-vector (``language_map_captions``: comparable captions of photos need no English). A query
-``query_language`` says is ``L`` (with probability at least ``MIN_CONFIDENCE``; Chinese by its script,
+vector (``languages.fit_captions``: comparable captions of photos need no English). A query
+``languages.detect`` says is ``L`` (with probability at least ``MIN_CONFIDENCE``; Chinese by its script,
 however short) ranks images by ``unit(t W_L)``; English, unmapped languages and queries too short to
 tell (``"dog"``, ``"Hund"``) keep ``t``.
 
@@ -21,8 +21,8 @@ from typing import Hashable, Optional, Sequence
 import torch
 import torch.nn.functional as F
 
-from .language_map_recipe import MIN_CONFIDENCE, QueryMapRecipe
-from .query_language import detect_languages
+from .recipe import MIN_CONFIDENCE, QueryMapRecipe
+from .detect import detect_languages
 
 REFERENCE = "en"
 PREFIX = "query_maps."  # their keys in a model's weights file, beside ``adapter.`` and ``space.``

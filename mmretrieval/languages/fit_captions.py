@@ -21,10 +21,10 @@ from typing import Collection, Optional, Sequence
 
 import torch
 
-from .language_map import REFERENCE, fit_query_maps
-from .train.cache import image_features, text_embeddings
-from .train.features import CAPTION_TASK
-from .train.metrics import retrieval_recall
+from .maps import REFERENCE, fit_query_maps
+from ..train.cache import image_features, text_embeddings
+from ..train.features import CAPTION_TASK
+from ..train.metrics import retrieval_recall
 
 TARGETS = ("english", "images")
 MAPPED = "; queries in "  # how a model's description names its mapped languages
