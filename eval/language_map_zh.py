@@ -3,7 +3,7 @@
     python eval/language_map_zh.py [MODEL] [--data /work/shared/data/flickr8k] [--train-images N] [--folds 5]
 
 Flickr8k-CN's native Chinese captions (not translations) cover the 6,000 train and 1,000 dev images.
-Maps are fitted through ``language_map_captions.fit_from_captions`` (what ``mmretrieval language-map``
+Maps are fitted through ``languages.fit_captions.fit_from_captions`` (what ``mmretrieval language-map``
 runs) on the captions of the first N train images (all by default; the feature cache fills in that order)
 and, with ``--folds K``, of the dev images outside one fold, whose captions they then map: every dev
 caption is mapped by a map fitted without its photo. Each GRID setting (target: the image's English
@@ -50,7 +50,7 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=1, help="also fit on the dev images of all folds but one, "
                         "and map that fold's captions (1: fit on train images only)")
     parser.add_argument("--ship", type=Path, default=None, help="also fit the pick on all these captions (train "
-                        "images and all of dev) and write a model folder with it (language_map_captions.save_with_maps)")
+                        "images and all of dev) and write a model folder with it (languages.fit_captions.save_with_maps)")
     parser.add_argument("--grid", type=int, nargs="+", default=None, help="only these GRID rows (0-based)")
     args = parser.parse_args()
     model = load_model(args.model, device="cpu")
