@@ -58,6 +58,11 @@ class QueryBank:
         digest.update(f"csls k={self.k}".encode())
         return digest.hexdigest()[:16]
 
+    @functools.cached_property
+    def _vectors32(self) -> np.ndarray:
+        """The bank in float32, made once (hubness is computed per index batch and per search)."""
+        return self.vectors.astype(np.float32)
+
     def hubness(self, image_vectors) -> np.ndarray:
         """The hubness of each unit image vector (rows): the mean of its ``k`` highest cosines to the bank."""
         images = np.asarray(image_vectors, dtype=np.float32)
@@ -65,7 +70,7 @@ class QueryBank:
         if images.shape[1] != self.dim:
             raise ValueError(f"image vectors are {images.shape[1]}-d but the query bank is {self.dim}-d; "
                              "the bank belongs to another model")
-        bank = self.vectors.astype(np.float32)
+        bank = self._vectors32
         out = np.empty(len(images), dtype=np.float32)
         for start in range(0, len(images), _CHUNK):
             sims = images[start:start + _CHUNK] @ bank.T
@@ -81,6 +86,32 @@ class QueryBank:
         save_file({"vectors": self.vectors}, str(path),
                   metadata={"k": str(self.k), "weight": repr(self.weight), "source": self.source})
         return path
+
+
+def hubness_payload(bank: QueryBank, value: float) -> dict:
+    """The payload fields of a photo's hubness under ``bank``: the value, tagged with the bank's id."""
+    from .store import payload as P
+
+    return {P.HUBNESS: round(float(value), 6), P.HUBNESS_BANK: bank.id}
+
+
+def payload_hubness(payload: dict, bank: QueryBank) -> Optional[float]:
+    """The hubness a photo's payload holds under ``bank`` (None: none, or another bank's)."""
+    from .store import payload as P
+
+    if payload.get(P.HUBNESS_BANK) != bank.id:
+        return None
+    value = payload.get(P.HUBNESS)
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def stored_image_vector(record) -> Optional[np.ndarray]:
+    """A stored point's image vector (what its hubness is computed from), or None if it has none."""
+    from .store import IMAGE
+
+    vectors = getattr(record, "vector", None) or {}
+    vector = vectors.get(IMAGE) if isinstance(vectors, dict) else vectors
+    return None if vector is None else np.asarray(vector, dtype=np.float32)
 
 
 def load_bank(path) -> Optional[QueryBank]:

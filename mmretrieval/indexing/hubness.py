@@ -13,15 +13,12 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from ..query_bank import hubness_payload, payload_hubness, stored_image_vector
 from ..store import IMAGE, Point
 from ..store import payload as P
 
 RECORD_KEY = "mmretrieval_bank"  # {"bank": id, "k": k, "source": ...} once a bank's hubness is stored
 BATCH = 256
-
-
-def hubness_payload(bank, value: float) -> dict:
-    return {P.HUBNESS: round(float(value), 6), P.HUBNESS_BANK: bank.id}
 
 
 def stamp(store, model, points: Sequence[Point]) -> None:
@@ -51,8 +48,7 @@ def backfill(store, bank, batch_size: int = BATCH, force: bool = False) -> int:
         return 0
     updated, batch = 0, []
     for record in store.scroll(store.own(P.KIND_IMAGE), with_vectors=True, batch_size=batch_size):
-        payload = record.payload or {}
-        if force or payload.get(P.HUBNESS_BANK) != bank.id or P.HUBNESS not in payload:
+        if force or payload_hubness(record.payload or {}, bank) is None:
             batch.append(record)
         if len(batch) == batch_size:
             updated += _write(store, bank, batch)
@@ -64,7 +60,7 @@ def backfill(store, bank, batch_size: int = BATCH, force: bool = False) -> int:
 
 
 def _write(store, bank, records) -> int:
-    vectors = [_vector(r) for r in records]
+    vectors = [stored_image_vector(r) for r in records]
     keep = [(r, v) for r, v in zip(records, vectors) if v is not None]
     if not keep:
         return 0
@@ -72,12 +68,6 @@ def _write(store, bank, records) -> int:
     for (record, _), value in zip(keep, values):
         store.set_payload(str(record.id), hubness_payload(bank, value))
     return len(keep)
-
-
-def _vector(record) -> Optional[np.ndarray]:
-    vectors = record.vector or {}
-    vector = vectors.get(IMAGE) if isinstance(vectors, dict) else vectors
-    return None if vector is None else np.asarray(vector, dtype=np.float32)
 
 
 def sync(store, model) -> int:

@@ -15,12 +15,12 @@ conditioned one and its ``explanation`` gives the cosine, the hubness and the co
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Optional, Sequence
+from typing import Sequence
 
 import numpy as np
 
+from ..query_bank import payload_hubness, stored_image_vector
 from ..store import IMAGE
-from ..store import payload as P
 from .hits import Hit
 
 POOL = 50  # candidates re-scored per conditioned ranking (dev: re-scoring the top 50 by cosine = re-scoring all; docs)
@@ -49,9 +49,8 @@ def condition(store, bank, hits: Sequence[Hit]) -> list[Hit]:
     scores = conditioned_scores([h.score for h in hits], hubness, bank.weight)
     out = []
     for hit, h, score in zip(hits, hubness, scores):
-        correction = float(hit.score) - float(score)
         explanation = [{"list": IMAGE, "cosine": round(float(hit.score), 6), "hubness": round(float(h), 6),
-                        "weight": bank.weight, "correction": round(-correction, 6), "bank": bank.id}]
+                        "weight": bank.weight, "correction": round(float(score) - float(hit.score), 6), "bank": bank.id}]
         out.append(replace(hit, score=float(score), cosine=float(hit.score), explanation=explanation,
                            score_kind=SCORE_KIND))
     order = sorted(range(len(out)), key=lambda i: -out[i].score)
@@ -63,7 +62,7 @@ def stored_hubness(store, bank, hits: Sequence[Hit]) -> np.ndarray:
     values = np.empty(len(hits), dtype=np.float32)
     missing = []
     for i, hit in enumerate(hits):
-        value = _tagged(hit.payload, bank.id)
+        value = payload_hubness(hit.payload, bank)
         if value is None:
             missing.append(i)
         else:
@@ -75,17 +74,9 @@ def stored_hubness(store, bank, hits: Sequence[Hit]) -> np.ndarray:
     return values
 
 
-def _tagged(payload: dict, bank_id: str) -> Optional[float]:
-    if payload.get(P.HUBNESS_BANK) != bank_id:
-        return None
-    value = payload.get(P.HUBNESS)
-    return float(value) if isinstance(value, (int, float)) else None
-
-
 def _image_vector(record, point_id: str) -> np.ndarray:
-    vectors = getattr(record, "vector", None) or {}
-    vector = vectors.get(IMAGE) if isinstance(vectors, dict) else vectors
+    vector = stored_image_vector(record)
     if vector is None:
         raise ValueError(f"point {point_id} was ranked as a photo but its image vector cannot be read back; "
                          "search with condition off (--no-condition) or re-index it")
-    return np.asarray(vector, dtype=np.float32)
+    return vector

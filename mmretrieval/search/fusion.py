@@ -21,6 +21,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Sequence
 
+from .hits import cosine_of
+
 FUSION_METHODS = ("rrf", "zscore")
 RRF_K = 60
 
@@ -71,8 +73,7 @@ def fuse(
         normalised = _normalise([float(h.score) for h in hits], method, k)
         floor = floors.get(name)
         for rank, (hit, value) in enumerate(zip(hits, normalised), start=1):
-            cosine = getattr(hit, "cosine", None)  # a conditioned photo's raw cosine (its score is not one)
-            cosine = float(hit.score if cosine is None else cosine)
+            cosine = cosine_of(hit)
             if floor is not None and cosine < floor:
                 continue
             contribution = weight * value

@@ -37,6 +37,13 @@ class Hit:
                    kind=payload.get(P.KIND, P.KIND_IMAGE), payload=payload)
 
 
+def cosine_of(hit) -> float:
+    """A hit's raw cosine in its own ranking: its ``score``, or its ``cosine`` where the score is not one (a
+    conditioned photo). What the relevance floors compare and explanations show."""
+    cosine = getattr(hit, "cosine", None)
+    return float(hit.score if cosine is None else cosine)
+
+
 def hit_json(hit: Hit, rank: int, query: Optional[str] = None) -> dict:
     """``{"rank", "id", "kind", "score", "score_kind", <payload fields>, "explanation"?, "ocr_matches"?}``;
     with the text ``query``, an image read by OCR says which of its lines match it."""

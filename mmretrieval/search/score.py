@@ -22,7 +22,7 @@ from typing import Mapping, Optional, Sequence
 from ..store import IMAGE, OCR
 from . import conditioning
 from .fusion import RRF_K, fuse
-from .hits import Hit
+from .hits import Hit, cosine_of
 from .query import Query
 from .rankings import rankings
 from .relevance import floors
@@ -55,7 +55,7 @@ def search(store, model, query: Query, limit: Optional[int] = DEFAULT_LIMIT, kin
         hits = rankings(store, model, query, names, depth, filter, dim)[names[0]]
         hits = conditioning.condition(store, bank, hits)[:limit or pool] if bank is not None else hits
         floor = least.get(names[0])
-        return [hit for hit in hits if floor is None or _cosine(hit) >= floor]
+        return [hit for hit in hits if floor is None or cosine_of(hit) >= floor]
     depth = max(pool, limit or 0)
     lists = rankings(store, model, query, names, depth, filter, dim)
     if bank is not None:
@@ -64,7 +64,3 @@ def search(store, model, query: Query, limit: Optional[int] = DEFAULT_LIMIT, kin
     fused = fuse(lists, method=fusion, limit=limit, floors=least, weights=weights, k=k)
     return [replace(f.hit, score=f.score, explanation=f.explanation, score_kind="fused") for f in fused]
 
-
-def _cosine(hit: Hit) -> float:
-    """The raw cosine of a hit (a conditioned photo's score is not one): what the relevance floor compares."""
-    return hit.score if hit.cosine is None else hit.cosine
