@@ -32,3 +32,16 @@ def test_langchain_photos_example(monkeypatch, capsys):
     out = _run(monkeypatch, capsys, "langchain_photos.py", "a cat lying on a couch")
     assert "added 5" in out and "text: " in out  # LangChain's passages and mmretrieval's photos, one ranking
     assert "best photo for 'a cat lying on a couch': cat.jpg" in out
+
+
+def test_langchain_embeddings_example(monkeypatch, capsys):
+    pytest.importorskip("langchain_core")
+    out = _run(monkeypatch, capsys, "langchain_embeddings.py", "a cat lying on a couch").splitlines()
+    assert out[0] == "image: cat.jpg" and out[2].startswith(" text: Our cat sleeps")
+
+
+def test_llama_index_multimodal_example(monkeypatch, capsys):
+    pytest.importorskip("llama_index.core")
+    out = _run(monkeypatch, capsys, "llama_index_multimodal.py", "a rocket launching into the sky").splitlines()
+    assert out[0].endswith(": Launch window opens at 06:10; the crew boards two hours before.")
+    assert out[1].startswith("image") and out[1].endswith(": rocket.jpg")

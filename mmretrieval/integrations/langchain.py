@@ -12,9 +12,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from .vectors import FrameworkVectors, missing_extra
+
+if TYPE_CHECKING:
+    from ..model import MMRetrievalModel
 
 try:
     from langchain_core.embeddings import Embeddings
@@ -30,7 +33,8 @@ class MMRetrievalEmbeddings(Embeddings):
     vector that ranks photos (``query_for="images"``, the default) unless told ``"texts"``.
     """
 
-    def __init__(self, model=None, *, dimensions: Optional[int] = None, query_for: str = "images", batch_size: int = 32):
+    def __init__(self, model: MMRetrievalModel | str | None = None, *, dimensions: Optional[int] = None,
+                 query_for: str = "images", batch_size: int = 32):
         self.vectors = FrameworkVectors(model, dimensions, query_for, batch_size)
 
     @property

@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import asyncio
 from io import BytesIO
-from typing import Any, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional
 
 from .vectors import FrameworkVectors, missing_extra
+
+if TYPE_CHECKING:
+    from ..model import MMRetrievalModel
 
 try:
     from llama_index.core.bridge.pydantic import Field, PrivateAttr
@@ -42,7 +45,8 @@ class MMRetrievalMultiModalEmbedding(MultiModalEmbedding):
     query_for: str = Field(default="images", description="what query vectors rank: 'images' or 'texts'")
     _vectors: FrameworkVectors = PrivateAttr()
 
-    def __init__(self, model=None, *, dimensions: Optional[int] = None, query_for: str = "images", **kwargs: Any):
+    def __init__(self, model: MMRetrievalModel | str | None = None, *, dimensions: Optional[int] = None,
+                 query_for: str = "images", **kwargs: Any):
         vectors = FrameworkVectors(model, dimensions, query_for)
         kwargs.setdefault("model_name", vectors.model.config.name)
         super().__init__(dimensions=dimensions, query_for=query_for, **kwargs)

@@ -12,9 +12,12 @@ and every query of a model without language maps.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ..model import MMRetrievalModel
 
 QUERY_FOR = ("images", "texts")
 
@@ -30,7 +33,8 @@ class FrameworkVectors:
         batch_size: texts or images per forward pass.
     """
 
-    def __init__(self, model=None, dimensions: Optional[int] = None, query_for: str = "images", batch_size: int = 32):
+    def __init__(self, model: MMRetrievalModel | str | None = None, dimensions: Optional[int] = None,
+                 query_for: str = "images", batch_size: int = 32):
         self.model = resolve_model(model)
         full = self.model.embed_dim
         if dimensions is not None and (isinstance(dimensions, bool) or not isinstance(dimensions, int)
