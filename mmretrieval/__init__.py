@@ -17,6 +17,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 _PUBLIC = {
     "AdapterConfig": ".config",
+    "ApiTextConfig": ".config",
     "ModelConfig": ".config",
     "TextTowerConfig": ".config",
     "TrunkConfig": ".config",

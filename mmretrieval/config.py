@@ -6,7 +6,7 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,37 @@ class TextTowerConfig:
     prompts: dict = field(default_factory=dict)  # task name -> prefix; {} means look it up
     task_adapters: bool = False  # jina-embeddings-v3: pick a LoRA adapter per task
     trust_remote_code: bool = False
+
+
+@dataclass(frozen=True)
+class ApiTextConfig:
+    """A frozen text model behind an OpenAI-compatible ``/v1/embeddings`` endpoint (see docs/api-tower.md).
+
+    The key is read from the environment variable ``api_key_env`` at run time, never stored here.
+    """
+
+    model: str  # the endpoint's model name, e.g. "text-embedding-3-small"
+    kind: str = "openai"
+    base_url: Optional[str] = None  # e.g. "http://127.0.0.1:7997/v1"; None: $OPENAI_BASE_URL, else OpenAI's
+    dimensions: Optional[int] = None  # sent as ``dimensions`` (Matryoshka models); None: the model's own size
+    api_key_env: str = "OPENAI_API_KEY"
+    prompts: dict = field(default_factory=dict)  # task name -> prefix; {} means by model family (none for OpenAI's)
+    timeout: float = 60.0  # seconds per request
+    max_retries: int = 4  # retries of a failed request (connection errors, 408, 409, 429, 5xx), with backoff
+
+
+API_TEXT_KINDS = ("openai",)
+
+
+def text_config_from_dict(data: dict):
+    """A ``TextTowerConfig`` (local model) or, for ``"kind": "openai"``, an ``ApiTextConfig``."""
+    kind = data.get("kind", "local")
+    if kind in API_TEXT_KINDS:
+        return ApiTextConfig(**data)
+    if kind != "local":
+        raise ValueError(f"unknown text tower kind {kind!r}; choose local (a model mmretrieval loads) or "
+                         f"{', '.join(API_TEXT_KINDS)} (an OpenAI-compatible embeddings endpoint)")
+    return TextTowerConfig(**{k: v for k, v in data.items() if k != "kind"})
 
 
 @dataclass(frozen=True)
@@ -56,7 +87,7 @@ class ModelConfig:
     """Everything needed to rebuild a model; the towers are referenced, never copied."""
 
     name: str
-    text: TextTowerConfig
+    text: Union[TextTowerConfig, ApiTextConfig]
     trunk: TrunkConfig = TrunkConfig()
     adapter: AdapterConfig = AdapterConfig()
     embed_dim: int = 384
@@ -98,7 +129,7 @@ class ModelConfig:
         return cls(
             **{
                 **data,
-                "text": TextTowerConfig(**data["text"]),
+                "text": text_config_from_dict(data["text"]),
                 "trunk": TrunkConfig(**data.get("trunk", {})),
                 "adapter": AdapterConfig(**data.get("adapter", {})),
                 "matryoshka_dims": tuple(data.get("matryoshka_dims", ())),

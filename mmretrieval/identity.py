@@ -73,7 +73,10 @@ def trunk_identity(trunk, mirrored: bool = False) -> str:
 
 
 def text_identity(tower) -> str:
-    """The embeddings a text tower computes: model, pooling, length, task adapters and weights."""
+    """The embeddings a text tower computes: model, pooling, length, task adapters and weights; for a tower
+    behind an endpoint (``ApiTextTower``), what it names in ``identity_parts``: the endpoint's model and size."""
+    if hasattr(tower, "identity_parts"):
+        return short_hash(json.dumps(tower.identity_parts(), sort_keys=True))
     config = json.dumps(
         {"model": tower.config.model, "pooling": tower.pooling, "max_length": tower.max_length,
          "task_adapters": tower.config.task_adapters},

@@ -14,7 +14,7 @@ from .adapter import JointSpace, VisionAdapter
 from .config import ModelConfig
 from .encoding import as_list, default_device, finish, pixel_batches
 from .images import load_image
-from .text.tower import TextTower
+from .text.towers import build_text_tower
 from .vision.trunk import build_trunk
 from .vision.views import PLAIN, VIEWS, average_views, view_pixels
 
@@ -39,7 +39,7 @@ class MMRetrievalModel(nn.Module):
         if config.space not in SPACES:
             raise ValueError(f"config {config.name!r}: unknown space {config.space!r}; choose one of {', '.join(SPACES)}")
         self.config = config
-        self.text_tower = TextTower(config.text, device=device)
+        self.text_tower = build_text_tower(config.text, device=device, embed_dim=config.embed_dim)
         self.trunk = build_trunk(config.trunk, device=device, runtime=runtime)
         if self.text_tower.dim != config.embed_dim:
             raise ValueError(

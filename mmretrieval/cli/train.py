@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from ..registry import DEFAULT_MODEL
+from .text_endpoint import add_text_endpoint_args, with_text_endpoint
 
 SHOW_SKIPPED = 50  # skipped inputs listed one by one; the rest are counted
 
@@ -62,6 +63,7 @@ def register(subparsers) -> None:
                         "image with its file name, so one run trains on every language given")
     parser.add_argument("--seed", type=int, help=f"random seed (default: {default['seed']})")
     parser.add_argument("--cache", default=None, help="feature cache folder (default: ~/.cache/mmretrieval/features)")
+    add_text_endpoint_args(parser)
     parser.set_defaults(func=run)
 
 
@@ -79,6 +81,7 @@ def run(args) -> int:
     from ..train.bank import training_bank
 
     config = ModelConfig.load(Path(args.model)) if args.model.endswith(".json") else get_model_config(args.model)
+    config = with_text_endpoint(config, args)
     if args.dropout is not None:
         config = dataclasses.replace(config, adapter=dataclasses.replace(config.adapter, input_dropout=args.dropout))
     if args.space:

@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from ..config import TextTowerConfig
 from ..encoding import as_list, batches, default_device, finish
 from .packaged import PACKAGED_HUB_IDS, PACKAGED_LOAD_KWARGS, PACKAGED_TEXT_MODELS
-from .tasks import check_task, resolve_prompts
+from .tasks import check_texts, resolve_prompts, task_prefix
 
 POOLINGS = ("mean", "cls", "last")
 logger = logging.getLogger(__name__)
@@ -64,8 +64,7 @@ class TextTower(torch.nn.Module):
         return self.model.config.hidden_size
 
     def prompt_for(self, task: Optional[str]) -> str:
-        check_task(task)
-        return self.prompts.get(task, "") if task else ""
+        return task_prefix(self.prompts, task)
 
     @torch.inference_mode()
     def forward_texts(self, texts: list[str], task: Optional[str] = None) -> torch.Tensor:
@@ -94,9 +93,7 @@ class TextTower(torch.nn.Module):
     ):
         """Embed text(s). ``task`` picks the model's own prefix/adapter; ``prompt`` overrides the prefix."""
         texts, single = as_list(sentences)
-        for text in texts:
-            if not isinstance(text, str):
-                raise TypeError(f"encode_text expects strings, got {type(text).__name__}")
+        check_texts(texts)
         prefix = prompt if prompt is not None else self.prompt_for(task)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out = torch.empty(len(texts), self.dim)
