@@ -188,3 +188,16 @@ def test_photos_attached_to_a_langchain_collection_embedded_through_the_endpoint
         assert best.metadata["path"].endswith(photo) and best.metadata["kind"] == "image", query
     assert vectorstore.as_retriever(search_kwargs={"k": 1}).invoke("watering tomatoes")[0].page_content == PASSAGES[1]
     vectorstore.client.close()
+
+
+def test_the_example_runs_against_the_endpoint(endpoint, monkeypatch, capsys):
+    import runpy
+
+    monkeypatch.setenv("OPENAI_BASE_URL", endpoint[0])
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    example = Path(__file__).resolve().parent.parent / "examples" / "api_text_tower.py"
+    monkeypatch.setattr(sys, "argv", [example.name, "a cat lying on a couch"])
+    runpy.run_path(str(example), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "added 5" in out and "text: " in out
+    assert "best photo for 'a cat lying on a couch': cat.jpg" in out
