@@ -40,6 +40,16 @@ def test_identity_is_the_endpoint_model_and_size_not_the_url_or_key():
     assert one != text_identity(tower(model="text-embedding-3-large", dimensions=256))
 
 
+def test_task_prefixes_map_as_for_local_towers():
+    assert tower(model="text-embedding-3-small").prompts == {}  # OpenAI's models take none
+    e5 = tower(model="intfloat/multilingual-e5-small")  # (e.g. served by TEI or infinity under its hub id)
+    assert (e5.prompt_for("retrieval.query"), e5.prompt_for("retrieval.passage"), e5.prompt_for(None)) == ("query: ", "passage: ", "")
+    assert tower(model="nomic-embed-text").prompt_for("retrieval.passage") == "search_document: "  # Ollama's name
+    assert tower(model="m", prompts={"retrieval.query": "Q: "}).prompt_for("retrieval.query") == "Q: "
+    with pytest.raises(ValueError, match="unknown task"):
+        e5.prompt_for("search")
+
+
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

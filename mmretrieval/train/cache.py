@@ -14,7 +14,8 @@ API
     ``flip=False`` / ``True`` the plain / mirrored view alone. Each view is cached on its own.
 ``text_embeddings(model, texts, task="retrieval.passage", ...) -> Tensor``
     ``(N, D)`` float32, L2-normalised text-tower embeddings (before the model's ``JointSpace``)
-    for an ``MMRetrievalModel`` or a bare ``TextTower``, with ``task``'s prefix applied.
+    for an ``MMRetrievalModel`` or a bare text tower (``TextTower``, or ``ApiTextTower``: an endpoint, asked once
+    per text, ever), with ``task``'s prefix applied.
 
 Keys (see :mod:`mmretrieval.identity`): an image entry is keyed by the trunk's identity (its network,
 a checksum of its weights, its preprocessing and options; the mirrored view gets its own key) and the SHA-1 of the file's bytes, so a renamed file still hits and an edited
