@@ -10,15 +10,16 @@ import torch
 from tqdm.auto import tqdm
 
 from ..config import ApiTextConfig
-from ..encoding import as_list, batches, finish
+from ..encoding import batches
 from .endpoint import EmbeddingsEndpoint, EndpointError
-from .tasks import check_texts, resolve_prompts, task_prefix
+from .encoder import TextEncoder
+from .tasks import resolve_prompts
 
 CACHE_SIZE = 4096  # strings whose vectors a tower remembers (per process): repeated queries make no request
 
 
-class ApiTextTower:
-    """Frozen text encoder whose vectors come from an endpoint (``ApiTextConfig``); ``encode`` as ``TextTower``'s.
+class ApiTextTower(TextEncoder):
+    """Frozen text encoder whose vectors come from an endpoint (``ApiTextConfig``); ``encode`` is ``TextEncoder``'s.
 
     Vectors are exactly what the endpoint returns (L2-normalised unless ``normalize_embeddings=False``).
     Each string sent (prefix + text) is remembered in a per-process LRU of ``CACHE_SIZE``; training
@@ -43,26 +44,9 @@ class ApiTextTower:
         elsewhere is the same space), not the key, timeouts or retries."""
         return {"kind": self.config.kind, "model": self.config.model, "dimensions": self.config.dimensions}
 
-    def prompt_for(self, task: Optional[str]) -> str:
-        return task_prefix(self.prompts, task)
-
-    def encode(
-        self,
-        sentences,
-        task: Optional[str] = None,
-        prompt: Optional[str] = None,
-        batch_size: int = 32,
-        show_progress_bar: Optional[bool] = None,
-        normalize_embeddings: bool = True,
-        truncate_dim: Optional[int] = None,
-        convert_to_numpy: bool = True,
-        convert_to_tensor: bool = False,
-    ):
-        """Embed text(s): ``batch_size`` texts per request; strings already embedded in this process are not sent."""
-        texts, single = as_list(sentences)
-        check_texts(texts)
-        prefix = prompt if prompt is not None else self.prompt_for(task)
-        strings = [prefix + text for text in texts]
+    def embed(self, strings: list[str], task: Optional[str], batch_size: int,
+              show_progress_bar: Optional[bool]) -> torch.Tensor:
+        """The endpoint's vectors of prefixed strings: ``batch_size`` per request, none for strings it already gave."""
         found = self._recall(strings)
         todo = [s for s in dict.fromkeys(strings) if s not in found]
         show = show_progress_bar if show_progress_bar is not None else len(todo) > 4 * batch_size
@@ -70,9 +54,7 @@ class ApiTextTower:
             vectors = self._request(chunk)
             found.update(zip(chunk, vectors))
             self._remember(zip(chunk, vectors))
-        out = torch.stack([found[s] for s in strings]) if strings else torch.empty(0, self.dim)
-        return finish(out, normalize_embeddings=normalize_embeddings, truncate_dim=truncate_dim,
-                      convert_to_numpy=convert_to_numpy, convert_to_tensor=convert_to_tensor, single=single)
+        return torch.stack([found[s] for s in strings]) if strings else torch.empty(0, self.dim)
 
     def _request(self, strings: list[str]) -> torch.Tensor:
         vectors = torch.tensor(self.endpoint.embed(strings), dtype=torch.float32)

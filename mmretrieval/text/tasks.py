@@ -37,12 +37,6 @@ def task_prefix(prompts: dict, task: str | None) -> str:
     return prompts.get(task, "") if task else ""
 
 
-def check_texts(texts: list) -> None:
-    for text in texts:
-        if not isinstance(text, str):
-            raise TypeError(f"encode_text expects strings, got {type(text).__name__}")
-
-
 def resolve_prompts(model_id: str, folder: Path | None, explicit: dict) -> dict:
     """Task -> prefix: explicit config first, then the model folder's own prompts, then its family."""
     if explicit:

@@ -12,15 +12,16 @@ import torch
 from tqdm.auto import tqdm
 
 from ..config import TextTowerConfig
-from ..encoding import as_list, batches, default_device, finish
+from ..encoding import batches, default_device
+from .encoder import TextEncoder
 from .packaged import PACKAGED_HUB_IDS, PACKAGED_LOAD_KWARGS, PACKAGED_TEXT_MODELS
-from .tasks import check_texts, resolve_prompts, task_prefix
+from .tasks import resolve_prompts
 
 POOLINGS = ("mean", "cls", "last")
 logger = logging.getLogger(__name__)
 
 
-class TextTower(torch.nn.Module):
+class TextTower(torch.nn.Module, TextEncoder):
     """Frozen text encoder. ``encode`` takes sentence-transformers' argument names."""
 
     def __init__(self, config: TextTowerConfig, device: Optional[str] = None):
@@ -63,9 +64,6 @@ class TextTower(torch.nn.Module):
     def dim(self) -> int:
         return self.model.config.hidden_size
 
-    def prompt_for(self, task: Optional[str]) -> str:
-        return task_prefix(self.prompts, task)
-
     @torch.inference_mode()
     def forward_texts(self, texts: list[str], task: Optional[str] = None) -> torch.Tensor:
         """Pooled, un-normalised embeddings of one batch (prompt already applied by the caller)."""
@@ -79,35 +77,15 @@ class TextTower(torch.nn.Module):
         hidden = self.model(**inputs, **extra)[0]
         return pool(hidden, inputs["attention_mask"], self.pooling)
 
-    def encode(
-        self,
-        sentences,
-        task: Optional[str] = None,
-        prompt: Optional[str] = None,
-        batch_size: int = 32,
-        show_progress_bar: Optional[bool] = None,
-        normalize_embeddings: bool = True,
-        truncate_dim: Optional[int] = None,
-        convert_to_numpy: bool = True,
-        convert_to_tensor: bool = False,
-    ):
-        """Embed text(s). ``task`` picks the model's own prefix/adapter; ``prompt`` overrides the prefix."""
-        texts, single = as_list(sentences)
-        check_texts(texts)
-        prefix = prompt if prompt is not None else self.prompt_for(task)
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        out = torch.empty(len(texts), self.dim)
-        show = show_progress_bar if show_progress_bar is not None else len(texts) > 4 * batch_size
+    def embed(self, strings: list[str], task: Optional[str], batch_size: int,
+              show_progress_bar: Optional[bool]) -> torch.Tensor:
+        """Pooled, un-normalised embeddings of prefixed strings, in batches of similar length."""
+        order = sorted(range(len(strings)), key=lambda i: -len(strings[i]))
+        out = torch.empty(len(strings), self.dim)
+        show = show_progress_bar if show_progress_bar is not None else len(strings) > 4 * batch_size
         for idx in tqdm(list(batches(order, batch_size)), desc="text", disable=not show):
-            out[idx] = self.forward_texts([prefix + texts[i] for i in idx], task).float().cpu()
-        return finish(
-            out,
-            normalize_embeddings=normalize_embeddings,
-            truncate_dim=truncate_dim,
-            convert_to_numpy=convert_to_numpy,
-            convert_to_tensor=convert_to_tensor,
-            single=single,
-        )
+            out[idx] = self.forward_texts([strings[i] for i in idx], task).float().cpu()
+        return out
 
 
 def pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tensor:
