@@ -2,8 +2,9 @@
 
 A *hub* photo sits near most queries; its hubness (the mean of its ``k`` highest cosines to the model's query
 bank) is stored in its payload at index time (``indexing.hubness``), tagged with the bank's id. Search
-fetches ``POOL`` candidates by cosine, subtracts each one's correction and re-sorts them on the client:
-the same code for both embedded engines and a Qdrant server. A stored hubness is used only when its tag
+fetches ``depth(limit)`` candidates by cosine (``POOL``, or ``limit`` if more), subtracts each one's correction
+and re-sorts them on the client: the same code for both embedded engines and a Qdrant server; the evaluator
+ranks the same pool by the same formula (``ranked_scores``). A stored hubness is used only when its tag
 is this model's bank; any other (a point indexed before, or with another bank) is computed from the
 point's stored vector on the spot, so values of two banks are never mixed.
 
@@ -31,6 +32,26 @@ def conditioned_scores(cosines, hubness, weight: float) -> np.ndarray:
     """The conditioned scores of photos whose text-query cosines are ``cosines`` (any shape ending in the
     photos) and whose hubness is ``hubness`` (one per photo): the one formula search and the evaluator share."""
     return np.asarray(cosines, dtype=np.float32) - np.float32(weight) * np.asarray(hubness, dtype=np.float32)
+
+
+def depth(limit) -> int:
+    """How many photos a conditioned ranking of ``limit`` hits fetches by cosine and re-scores."""
+    return max(limit or POOL, POOL)
+
+
+def ranked_scores(cosines, hubness, weight: float, limit=None) -> np.ndarray:
+    """A score per photo (rows: text queries) that orders them as search ranks them asking for ``limit`` hits:
+    the best ``depth(limit)`` by cosine by their conditioned score, then every other photo below those, by
+    cosine (the evaluator's path: the same pool and formula as :func:`condition`)."""
+    cosines = np.atleast_2d(np.asarray(cosines, dtype=np.float32))
+    hubness = np.asarray(hubness, dtype=np.float32)
+    pool = min(depth(limit), cosines.shape[1])
+    top = np.argpartition(-cosines, pool - 1, axis=1)[:, :pool]
+    pooled = conditioned_scores(np.take_along_axis(cosines, top, axis=1), hubness[top], weight)
+    below = cosines.max(axis=1, keepdims=True) - pooled.min(axis=1, keepdims=True) + 1.0
+    scores = cosines - below  # every photo outside the pool ranks after the pool, in cosine order
+    np.put_along_axis(scores, top, pooled, axis=1)
+    return scores
 
 
 def bank_for(model, query, condition: bool = True):

@@ -51,7 +51,7 @@ def search(store, model, query: Query, limit: Optional[int] = DEFAULT_LIMIT, kin
     least = floors(min_score, model.config if needs_config else None, query.by_text, names)
     bank = conditioning.bank_for(model, query, condition) if IMAGE in names else None
     if len(names) == 1:
-        depth = max(limit or pool, conditioning.POOL) if bank is not None else limit or pool
+        depth = conditioning.depth(limit or pool) if bank is not None else limit or pool
         hits = rankings(store, model, query, names, depth, filter, dim)[names[0]]
         hits = conditioning.condition(store, bank, hits)[:limit or pool] if bank is not None else hits
         floor = least.get(names[0])
