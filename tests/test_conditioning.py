@@ -189,7 +189,7 @@ def test_the_evaluator_ranks_the_candidate_pool_search_ranks(tmp_path, engine):
     from types import SimpleNamespace
 
     from mmretrieval.indexing.hubness import stamp
-    from mmretrieval.search.conditioning import ranked_scores
+    from mmretrieval.search.conditioning import PAYLOAD, ranked_scores
     from mmretrieval.search.query import vector_query
     from mmretrieval.search.score import search
     from mmretrieval.store import Point, VectorStore, point_id
@@ -210,6 +210,9 @@ def test_the_evaluator_ranks_the_candidate_pool_search_ranks(tmp_path, engine):
     for q, vector in enumerate(queries):
         hits = search(store, model, vector_query(vector, text=QUERY), limit=10, min_score=0)
         assert [rows[h.id] for h in hits] == list(np.argsort(-ranked[q])[:10])
+        assert all(h.payload[P.KIND] == P.KIND_IMAGE for h in hits)  # whole payloads read back for the hits
+    pool = store.query(queries[0], limit=50, payload=PAYLOAD)  # the pool carries the hubness fields alone
+    assert len(pool) == 50 and all(set(p.payload) == set(PAYLOAD) for p in pool)
     everything = np.argsort(-conditioned_scores(cosines, hubness, bank.weight), axis=1)[:, :10]
     assert (everything != np.argsort(-ranked, axis=1)[:, :10]).any()
     store.close()

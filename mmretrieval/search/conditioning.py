@@ -2,8 +2,9 @@
 
 A *hub* photo sits near most queries; its hubness (the mean of its ``k`` highest cosines to the model's query
 bank) is stored in its payload at index time (``indexing.hubness``), tagged with the bank's id. Search
-fetches ``depth(limit)`` candidates by cosine (``POOL``, or ``limit`` if more), subtracts each one's correction
-and re-sorts them on the client: the same code for both embedded engines and a Qdrant server; the evaluator
+fetches ``depth(limit)`` candidates by cosine (``POOL``, or ``limit`` if more) with only the ``PAYLOAD`` fields,
+subtracts each one's correction, re-sorts them on the client and reads whole payloads for the hits it returns
+(``best_photos``): the same code for both embedded engines and a Qdrant server; the evaluator
 ranks the same pool by the same formula (``ranked_scores``). A stored hubness is used only when its tag
 is this model's bank; any other (a point indexed before, or with another bank) is computed from the
 point's stored vector on the spot, so values of two banks are never mixed.
