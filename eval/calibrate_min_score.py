@@ -11,7 +11,11 @@ On Flickr8k, from the feature cache (nothing re-encoded but the unrelated querie
   Python's reference manual as it ships in the standard library (``pydoc_data.topics``: off-topic text).
   A query is rejected when its top-1 cosine over the split's photos is under the cut-off.
 
-Reported on *test* (kept share of true matches, rejected share of each unrelated set), per model. A
+Reported on *test* (kept share of true matches, rejected share of each unrelated set), per model. A model
+with a query bank ranks as search does (``search.conditioning.ranked_scores``): a true match counts when its
+photo is among the first ``TOP_K`` of that ranking, and an unrelated query is rejected when every one of the
+``DEFAULT_LIMIT`` hits search shows is under the cut-off (which compares the raw cosine, as search does).
+For comparison, ``conditioned_floor`` gives the same calibration with the cut-off on the conditioned score. A
 transfer check on other photos: the 5 photos of ``assets/`` (not Flickr8k's), the README's and examples'
 queries (does the right photo clear the cut-off?) and the unrelated sets' top-1 cosines over those photos.
 
@@ -31,6 +35,8 @@ from pathlib import Path
 import torch
 
 from mmretrieval import load_model
+from mmretrieval.search.conditioning import ranked_scores
+from mmretrieval.search.score import DEFAULT_LIMIT
 from mmretrieval.train.data import load_pairs
 from mmretrieval.train.features import CAPTION_TASK, pair_features
 
@@ -85,17 +91,30 @@ def split_vectors(model, data: Path, split: str):
     return images, captions, feats.image_index
 
 
-def true_match_cosines(images, captions, image_index) -> torch.Tensor:
-    """Cosine of each caption with its own photo, for the captions whose photo ranks 1..TOP_K."""
+def ranking(cosines: torch.Tensor, images, bank, limit: int) -> torch.Tensor:
+    """The scores search ranks photos by for ``limit`` hits: cosines, or with ``bank`` its conditioned pool."""
+    if bank is None:
+        return cosines
+    return torch.as_tensor(ranked_scores(cosines.numpy(), bank.hubness(images.numpy()), bank.weight, limit))
+
+
+def true_match_cosines(images, captions, image_index, bank=None, conditioned: bool = False) -> torch.Tensor:
+    """Cosine of each caption with its own photo (``conditioned``: its conditioned score), for the captions whose
+    photo ranks 1..TOP_K as search ranks (with ``bank``)."""
     scores = captions @ images.T
-    own = scores.gather(1, image_index.view(-1, 1)).squeeze(1)
-    rank = (scores > own.view(-1, 1)).sum(1) + 1
-    return own[rank <= TOP_K]
+    order = ranking(scores, images, bank, TOP_K)
+    own = order.gather(1, image_index.view(-1, 1)).squeeze(1)
+    rank = (order > own.view(-1, 1)).sum(1) + 1
+    return (own if conditioned else scores.gather(1, image_index.view(-1, 1)).squeeze(1))[rank <= TOP_K]
 
 
-def top1_cosines(model, queries: list[str], images) -> torch.Tensor:
+def top1_cosines(model, queries: list[str], images, bank=None, conditioned: bool = False) -> torch.Tensor:
+    """Each query's best raw cosine (``conditioned``: best conditioned score) among the hits search shows."""
     vectors = torch.as_tensor(model.encode_text(queries, task=CAPTION_TASK, batch_size=64)).float()
-    return (torch.nn.functional.normalize(vectors, dim=-1) @ images.T).max(1).values
+    scores = torch.nn.functional.normalize(vectors, dim=-1) @ images.T
+    order = ranking(scores, images, bank, DEFAULT_LIMIT)
+    shown = order.topk(min(DEFAULT_LIMIT, order.shape[1]), dim=1).indices
+    return (order if conditioned else scores).gather(1, shown).max(1).values
 
 
 def share(mask: torch.Tensor) -> float:
@@ -104,21 +123,34 @@ def share(mask: torch.Tensor) -> float:
 
 def calibrate(name: str, data: Path, keep: float, unrelated: dict[str, list[str]]) -> dict:
     model = load_model(name, device="cpu")
-    dev_true = true_match_cosines(*split_vectors(model, data, "dev"))
+    dev, test = split_vectors(model, data, "dev"), split_vectors(model, data, "test")
+    out = {"model": name, "bank": None if model.bank is None else model.bank.id,
+           **floor_on(model, dev, test, keep, unrelated, conditioned=False)}
+    if model.bank is not None:
+        floor = floor_on(model, dev, test, keep, unrelated, conditioned=True)
+        out["conditioned_floor"] = {k: v for k, v in floor.items() if not k.endswith("least_rejected")}
+    out["assets"] = transfer_check(model, out["min_score"], unrelated)
+    return out
+
+
+def floor_on(model, dev, test, keep: float, unrelated: dict[str, list[str]], conditioned: bool) -> dict:
+    """The cut-off keeping ``keep`` of dev's true matches and what it keeps/rejects on test, compared with the raw
+    cosine (as search does) or, ``conditioned``, with the conditioned score."""
+    bank = model.bank
+    dev_true = true_match_cosines(*dev, bank=bank, conditioned=conditioned)
     cutoff = math.floor(float(torch.quantile(dev_true, 1.0 - keep)) * 100) / 100
-    images, captions, index = split_vectors(model, data, "test")
-    test_true = true_match_cosines(images, captions, index)
-    out = {"model": name, "min_score": cutoff, "keep_target": keep,
+    images, captions, index = test
+    test_true = true_match_cosines(images, captions, index, bank=bank, conditioned=conditioned)
+    out = {"min_score": cutoff, "keep_target": keep,
            "dev_true_matches": len(dev_true), "test_true_matches": len(test_true),
            "test_kept_true_matches_pct": share(test_true >= cutoff),
            "test_true_cosine": quantiles(test_true)}
     for label, queries in unrelated.items():
-        top1 = top1_cosines(model, queries, images)
+        top1 = top1_cosines(model, queries, images, bank=bank, conditioned=conditioned)
         out[f"{label}_queries"] = len(queries)
         out[f"{label}_rejected_pct"] = share(top1 < cutoff)
         out[f"{label}_top1_cosine"] = quantiles(top1)
         out[f"{label}_least_rejected"] = [q for _, q in sorted(zip(top1.tolist(), queries), reverse=True)[:5]]
-    out["assets"] = transfer_check(model, cutoff, unrelated)
     return out
 
 
@@ -128,12 +160,13 @@ def transfer_check(model, cutoff: float, unrelated: dict[str, list[str]]) -> dic
     names = sorted(p.name for p in ASSETS.glob("*.jpg"))
     images = torch.as_tensor(model.encode_image([str(ASSETS / n) for n in names])).float()
     scores = torch.as_tensor(model.encode_text([q for q, _ in ASSET_QUERIES], task=CAPTION_TASK)).float() @ images.T
+    order = ranking(scores, images, model.bank, DEFAULT_LIMIT)
     rows = [{"query": q, "photo": photo, "cosine": round(float(s[names.index(photo)]), 4),
-             "first": bool(int(s.argmax()) == names.index(photo)), "kept": bool(s[names.index(photo)] >= cutoff)}
-            for (q, photo), s in zip(ASSET_QUERIES, scores)]
+             "first": bool(int(o.argmax()) == names.index(photo)), "kept": bool(s[names.index(photo)] >= cutoff)}
+            for (q, photo), s, o in zip(ASSET_QUERIES, scores, order)]
     out = {"queries": rows, "right_photo_kept": sum(r["kept"] for r in rows), "of": len(rows)}
     for label, queries in unrelated.items():
-        top1 = top1_cosines(model, queries, images)
+        top1 = top1_cosines(model, queries, images, bank=model.bank)
         out[f"{label}_rejected_pct"], out[f"{label}_top1_cosine"] = share(top1 < cutoff), quantiles(top1)
     return out
 
@@ -165,6 +198,10 @@ def main() -> None:
               f"{r['python_docs_queries']} Python-doc sentences. On assets/: the right photo clears it for "
               f"{r['assets']['right_photo_kept']} of {r['assets']['of']} README queries; rejects "
               f"{r['assets']['absent_objects_rejected_pct']}% / {r['assets']['python_docs_rejected_pct']}%")
+        if "conditioned_floor" in r:
+            c = r["conditioned_floor"]
+            print(f"  (cut-off on the conditioned score instead: {c['min_score']}, keeps {c['test_kept_true_matches_pct']}%, "
+                  f"rejects {c['absent_objects_rejected_pct']}% / {c['python_docs_rejected_pct']}%)")
 
 
 if __name__ == "__main__":

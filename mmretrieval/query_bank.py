@@ -97,12 +97,16 @@ def hubness_payload(bank: QueryBank, value: float) -> dict:
 
 def payload_hubness(payload: dict, bank: QueryBank) -> Optional[float]:
     """The hubness a photo's payload holds under ``bank`` (None: none, or another bank's)."""
-    from .store import payload as P
+    return payloads_hubness([payload], bank)[0]
 
-    if payload.get(P.HUBNESS_BANK) != bank.id:
-        return None
-    value = payload.get(P.HUBNESS)
-    return float(value) if isinstance(value, (int, float)) else None
+
+def payloads_hubness(payloads: Sequence[dict], bank: QueryBank) -> list[Optional[float]]:
+    """:func:`payload_hubness` of each payload (search reads a whole candidate pool at once)."""
+    from .store.payload import HUBNESS, HUBNESS_BANK
+
+    ours = bank.id
+    return [float(value) if p.get(HUBNESS_BANK) == ours and isinstance(value := p.get(HUBNESS), (int, float))
+            else None for p in payloads]
 
 
 def stored_image_vector(record) -> Optional[np.ndarray]:

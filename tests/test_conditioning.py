@@ -180,3 +180,39 @@ def test_one_conditioned_ranking_in_search_rag_http_and_the_evaluator(tiny_model
             positives = [[names.index(name)]] * len(names)
             metrics = retrieval.evaluate(image_emb, text_emb, positives, directions=("text_to_image",), bank=bank)
             assert metrics["text_to_image_R@1"] == 100.0 and metrics["cosine/text_to_image_R@1"] == 0.0
+
+
+@pytest.mark.parametrize("engine", ["client", "edge"])
+def test_the_evaluator_ranks_the_candidate_pool_search_ranks(tmp_path, engine):
+    """The evaluator's scores (``ranked_scores``) order photos as search does: the best ``depth(limit)`` by
+    cosine re-scored, every other photo after them; re-scoring all photos ranks differently here."""
+    from types import SimpleNamespace
+
+    from mmretrieval.indexing.hubness import stamp
+    from mmretrieval.search.conditioning import PAYLOAD, ranked_scores
+    from mmretrieval.search.query import vector_query
+    from mmretrieval.search.score import search
+    from mmretrieval.store import Point, VectorStore, point_id
+
+    rng = np.random.default_rng(0)
+    unit = lambda a: (a / np.linalg.norm(a, axis=1, keepdims=True)).astype(np.float32)  # noqa: E731
+    photos, queries = unit(rng.normal(size=(300, 16))), unit(rng.normal(size=(20, 16)))
+    bank = QueryBank(unit(rng.normal(size=(40, 16))), k=3, weight=2.0, source="test")
+    store = VectorStore(path=str(tmp_path / "store"), collection="pool", engine=_engine(engine))
+    store.ensure_collection("pool", 16, 16)
+    points = [Point(point_id("pool", str(i)), {IMAGE: v}, {P.KIND: P.KIND_IMAGE}) for i, v in enumerate(photos)]
+    stamp(store, SimpleNamespace(bank=bank), points)
+    store.upsert(points)
+    rows = {p.id: i for i, p in enumerate(points)}
+    hubness, cosines = bank.hubness(photos), queries @ photos.T
+    ranked = ranked_scores(cosines, hubness, bank.weight, limit=10)
+    model = SimpleNamespace(config=None, bank=bank)
+    for q, vector in enumerate(queries):
+        hits = search(store, model, vector_query(vector, text=QUERY), limit=10, min_score=0)
+        assert [rows[h.id] for h in hits] == list(np.argsort(-ranked[q])[:10])
+        assert all(h.payload[P.KIND] == P.KIND_IMAGE for h in hits)  # whole payloads read back for the hits
+    pool = store.query(queries[0], limit=50, payload=PAYLOAD)  # the pool carries the hubness fields alone
+    assert len(pool) == 50 and all(set(p.payload) == set(PAYLOAD) for p in pool)
+    everything = np.argsort(-conditioned_scores(cosines, hubness, bank.weight), axis=1)[:, :10]
+    assert (everything != np.argsort(-ranked, axis=1)[:, :10]).any()
+    store.close()

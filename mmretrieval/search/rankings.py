@@ -12,8 +12,9 @@ RANKINGS = (IMAGE, TEXT, OCR)  # the named vectors a query can rank: photos, tex
 
 
 def rankings(store, model, query: Query, names: Sequence[str], limit: int, filter=None,
-             dim: Optional[int] = None) -> dict[str, list[Hit]]:
-    """``{name: top-limit hits by cosine}`` for each named vector in ``names``.
+             dim: Optional[int] = None, payload=True) -> dict[str, list[Hit]]:
+    """``{name: top-limit hits by cosine}`` for each named vector in ``names`` (``payload``: True, or the only
+    payload fields the hits carry).
 
     ``dim`` (the collection's small dim) prefetches candidates on the Matryoshka prefix and reranks them
     on the full vector (not for ``ocr``, which has no prefix); each distinct query vector's prefix is
@@ -28,7 +29,8 @@ def rankings(store, model, query: Query, names: Sequence[str], limit: int, filte
         if coarse is not None and id(vector) not in prefixes:
             prefixes[id(vector)] = matryoshka_prefix(model, vector, coarse)
         points = store.query(vector, using=name, limit=limit, filter=filter, prefetch_dim=coarse,
-                             prefetch_vector=prefixes.get(id(vector)) if coarse is not None else None)
+                             prefetch_vector=prefixes.get(id(vector)) if coarse is not None else None,
+                             payload=payload)
         out[name] = [Hit.from_point(p) for p in points]
     return out
 

@@ -51,9 +51,12 @@ def search(store, model, query: Query, limit: Optional[int] = DEFAULT_LIMIT, kin
     least = floors(min_score, model.config if needs_config else None, query.by_text, names)
     bank = conditioning.bank_for(model, query, condition) if IMAGE in names else None
     if len(names) == 1:
-        depth = max(limit or pool, conditioning.POOL) if bank is not None else limit or pool
-        hits = rankings(store, model, query, names, depth, filter, dim)[names[0]]
-        hits = conditioning.condition(store, bank, hits)[:limit or pool] if bank is not None else hits
+        if bank is None:
+            hits = rankings(store, model, query, names, limit or pool, filter, dim)[names[0]]
+        else:  # a pool with the hubness fields alone, conditioned; whole payloads for the hits kept only
+            pooled = rankings(store, model, query, names, conditioning.depth(limit or pool), filter, dim,
+                              payload=conditioning.PAYLOAD)[names[0]]
+            hits = conditioning.best_photos(store, bank, pooled, limit or pool)
         floor = least.get(names[0])
         return [hit for hit in hits if floor is None or cosine_of(hit) >= floor]
     depth = max(pool, limit or 0)

@@ -157,6 +157,7 @@ class Store:
         prefetch_dim: Optional[int] = None,
         prefetch_limit: Optional[int] = None,
         prefetch_vector=None,
+        payload=True,
     ) -> list:
         """Nearest points to ``vector`` (normalised, full dim) by cosine on the named vector ``using``.
 
@@ -164,6 +165,7 @@ class Store:
         ``prefetch_limit`` candidates on the small Matryoshka vector, rerank them on the full one.
         ``prefetch_vector`` is the query's small vector (default: the first ``prefetch_dim``
         coordinates of ``vector``, re-normalised; a raw-space model's prefix comes from its rotation).
+        ``payload``: True (every field) or the names of the only payload fields to return.
         """
         info = self._search_info()
         if info is None:
@@ -188,7 +190,7 @@ class Store:
         if not self._size_checked:
             self._size_checked = True
             self.warn_if_large()
-        return [self._present(p) for p in self.backend.query(query, using, limit, flt, prefetch)]
+        return [self._present(p) for p in self.backend.query(query, using, limit, flt, prefetch, payload)]
 
     def warn_if_large(self) -> None:
         """Tell the user once when an embedded collection has outgrown its engine's brute-force search."""

@@ -33,9 +33,9 @@ def evaluate(image_emb, question_emb, ocr_emb, has_text, question_images, config
     positives = positives_mask(question_images, len(image_emb))
     by_image = query_emb @ image_emb.T
     if bank is not None:
-        from ...search.conditioning import conditioned_scores
+        from ...search.conditioning import ranked_scores
 
-        by_image = conditioned_scores(by_image, bank.hubness(image_emb), bank.weight)
+        by_image = ranked_scores(by_image, bank.hubness(image_emb), bank.weight, limit=max(KS))
     by_ocr = np.where(has_text[None, :], question_emb @ ocr_emb.T, -np.inf)
     metrics = {}
     for name, scores in (("image", by_image), ("ocr", by_ocr)):

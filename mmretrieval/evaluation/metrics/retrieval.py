@@ -5,7 +5,7 @@ image->text: each image is a query; it hits if any one of its captions is in the
 ``query_emb`` (the captions as image queries, ``model.image_queries``; default ``text_emb``) ranks images
 for text->image; image->text ranks ``text_emb``. With ``languages``, each language is scored on its own
 captions and the top-level numbers are the mean over languages. With the model's query ``bank``, text->image
-ranks by the score search ranks photos by (``search.conditioning``).
+ranks as search ranks photos (``search.conditioning.ranked_scores``: its candidate pool, its score).
 """
 
 from __future__ import annotations
@@ -24,19 +24,19 @@ def evaluate(image_emb: np.ndarray, text_emb: np.ndarray, text_images: list[list
              query_emb: Optional[np.ndarray] = None, bank=None) -> dict:
     """Metrics as percentages: ``text_to_image_R@k``, ``image_to_text_R@k`` and ``mean_recall``.
 
-    ``bank`` (the model's query bank) ranks images for text queries by the conditioned score search uses
-    (``search.conditioning``); the cosine ranking's text->image numbers are then kept as ``cosine/...``."""
+    ``bank`` (the model's query bank) ranks images for text queries as search does, asking for ``max(ks)``
+    hits (``search.conditioning.ranked_scores``); the cosine ranking's text->image numbers are then kept as ``cosine/...``."""
     image_emb = np.asarray(image_emb, dtype=np.float32)
     scores = np.asarray(text_emb, dtype=np.float32) @ image_emb.T
     queries = scores if query_emb is None else np.asarray(query_emb, dtype=np.float32) @ image_emb.T
     positives = positives_mask(text_images, scores.shape[1])
     cosine = {}
     if bank is not None:
-        from ...search.conditioning import conditioned_scores
+        from ...search.conditioning import ranked_scores
 
         ranked = _by_language(queries, scores, positives, ks, ("text_to_image",), languages)
         cosine = {f"cosine/{key}": value for key, value in ranked.items() if "text_to_image" in key}
-        queries = conditioned_scores(queries, bank.hubness(image_emb), bank.weight)
+        queries = ranked_scores(queries, bank.hubness(image_emb), bank.weight, limit=max(ks))
     return {**_by_language(queries, scores, positives, ks, directions, languages), **cosine}
 
 

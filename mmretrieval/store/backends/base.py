@@ -92,8 +92,10 @@ class Backend(Protocol):
 
     def count(self, flt) -> int: ...
 
-    def query(self, vector: np.ndarray, using: str, limit: int, flt, prefetch: Optional[Prefetch] = None) -> list:
-        """Top ``limit`` by cosine on ``using``; with ``prefetch``, rerank its candidates on ``using``."""
+    def query(self, vector: np.ndarray, using: str, limit: int, flt, prefetch: Optional[Prefetch] = None,
+              payload=True) -> list:
+        """Top ``limit`` by cosine on ``using``; with ``prefetch``, rerank its candidates on ``using``.
+        ``payload``: True (every field) or the names of the only fields to return."""
 
     def close(self) -> None: ...
 

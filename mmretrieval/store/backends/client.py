@@ -114,28 +114,28 @@ class ClientBackend:
     def count(self, flt) -> int:
         return self.client.count(self.collection, count_filter=flt, exact=True).count
 
-    def query(self, vector: np.ndarray, using: str, limit: int, flt, prefetch=None) -> list:
+    def query(self, vector: np.ndarray, using: str, limit: int, flt, prefetch=None, payload=True) -> list:
         """Top ``limit`` by cosine on ``using``; ``prefetch`` = (name, small vector, candidates) reranks."""
         from qdrant_client import models
 
         if self.is_local:
             with one_blas_thread():
                 if prefetch is not None:
-                    return self._rerank_locally(vector, using, limit, flt, *prefetch)
-                return self._query_points(vector, using, limit, flt, None)
+                    return self._rerank_locally(vector, using, limit, flt, *prefetch, payload=payload)
+                return self._query_points(vector, using, limit, flt, None, payload)
         coarse = None
         if prefetch is not None:
             name, small, candidates = prefetch
             coarse = models.Prefetch(query=small.tolist(), using=name, filter=flt, limit=candidates)
-        return self._query_points(vector, using, limit, flt, coarse)
+        return self._query_points(vector, using, limit, flt, coarse, payload)
 
-    def _query_points(self, vector, using, limit, flt, coarse) -> list:
+    def _query_points(self, vector, using, limit, flt, coarse, payload) -> list:
         return self.client.query_points(
             self.collection, query=vector.tolist(), using=using, prefetch=coarse, query_filter=flt,
-            limit=limit, with_payload=True,
+            limit=limit, with_payload=payload if payload is True else list(payload),
         ).points
 
-    def _rerank_locally(self, vector, using, limit, flt, name, small, candidates) -> list:
+    def _rerank_locally(self, vector, using, limit, flt, name, small, candidates, payload=True) -> list:
         """Coarse-to-fine for local mode: prefetch on ``name``, rerank the candidates in numpy.
 
         Local mode runs a prefetch query's rerank as a has-id filter checked point by point over the
@@ -146,8 +146,9 @@ class ClientBackend:
         found = self.client.query_points(
             self.collection, query=small.tolist(), using=name, query_filter=flt, limit=candidates, with_payload=False
         ).points
-        records = [r for r in self.client.retrieve(self.collection, [c.id for c in found], with_payload=True,
-                                                   with_vectors=[using]) if using in (r.vector or {})]
+        records = [r for r in self.client.retrieve(self.collection, [c.id for c in found], with_vectors=[using],
+                                                   with_payload=payload if payload is True else list(payload))
+                   if using in (r.vector or {})]
         if not records:
             return []
         scores = np.asarray([r.vector[using] for r in records], dtype=np.float32) @ (vector / np.linalg.norm(vector))

@@ -133,10 +133,11 @@ class EdgeBackend:
 
         return self.shard.count(CountRequest(exact=True, filter=edge_filter(flt)))
 
-    def query(self, vector: np.ndarray, using: str, limit: int, flt, prefetch=None) -> list:
-        """Top ``limit`` by cosine on ``using``; ``prefetch`` = (name, small vector, candidates) reranks."""
+    def query(self, vector: np.ndarray, using: str, limit: int, flt, prefetch=None, payload=True) -> list:
+        """Top ``limit`` by cosine on ``using``; ``prefetch`` = (name, small vector, candidates) reranks;
+        ``payload``: True or the only fields to return."""
         from qdrant_client import models
-        from qdrant_edge import Prefetch, Query, QueryRequest
+        from qdrant_edge import PayloadSelector, Prefetch, Query, QueryRequest
 
         flt = edge_filter(flt)
         coarse = None
@@ -145,7 +146,7 @@ class EdgeBackend:
             coarse = [Prefetch(limit=candidates, query=Query.Nearest(small.tolist(), using=name), filter=flt)]
         found = self.shard.query(QueryRequest(
             limit=limit, query=Query.Nearest(vector.tolist(), using=using), prefetches=coarse, filter=flt,
-            with_payload=True, with_vector=False,
+            with_payload=True if payload is True else PayloadSelector.Include(list(payload)), with_vector=False,
         ))
         return [models.ScoredPoint.model_construct(id=str(p.id), version=p.version, score=p.score, payload=p.payload)
                 for p in found]
