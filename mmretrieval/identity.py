@@ -85,8 +85,9 @@ def text_identity(tower) -> str:
 
 
 def adapter_fingerprint(trainable: dict[str, torch.Tensor], trunk_config, space: str = "centred",
-                        image_mean_cos: Optional[float] = None) -> str:
-    """The trained tensors plus the options that change vectors under the same weights (trunk options, space)."""
+                        image_mean_cos: Optional[float] = None, concepts: str = "") -> str:
+    """The trained tensors plus the options that change vectors under the same weights (trunk options, space,
+    a concept prior: ``concept_prior.prior_fingerprint``)."""
     digest = hashlib.sha256()
     for name, tensor in sorted(trainable.items()):
         digest.update(name.encode())
@@ -99,13 +100,17 @@ def adapter_fingerprint(trainable: dict[str, torch.Tensor], trunk_config, space:
         digest.update(f"space={space}".encode())
     if image_mean_cos is not None:
         digest.update(f"image_mean_cos={image_mean_cos}".encode())
+    if concepts:
+        digest.update(concepts.encode())
     return digest.hexdigest()[:16]
 
 
 def model_fingerprint(model) -> str:
     """What a collection records of the model that filled it (see :func:`adapter_fingerprint`)."""
+    from .concept_prior import prior_fingerprint
+
     return adapter_fingerprint(model.trainable_state_dict(), model.config.trunk, model.config.space,
-                               model.config.image_mean_cos)
+                               model.config.image_mean_cos, prior_fingerprint(model))
 
 
 @dataclass(frozen=True)
