@@ -120,13 +120,14 @@ def build_trunk(config: TrunkConfig, device: Optional[str] = None, runtime: Opti
     else:
         raise ValueError(f"unknown trunk kind {config.kind!r}; choose one of {', '.join(TRUNK_KINDS)}")
     if classifier and trunk.classifier_head is None:
-        trunk.classifier_head = _classifier_head(config, trunk)
+        trunk.classifier_head = classifier_head(config, trunk)
     trunk = trunk.requires_grad_(False).eval().to(device)
     trunk.runtime = attach_runtime(trunk, runtime, device)
     return trunk
 
 
-def _classifier_head(config: TrunkConfig, trunk: ImageTrunk):
+def classifier_head(config: TrunkConfig, trunk: ImageTrunk):
+    """The trunk's own classifier (``vision.heads``), for a concept prior; an error for a trunk without one."""
     from .heads import hf_head, lite_head
 
     if config.kind == "efficientnet-lite":
