@@ -72,6 +72,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="decode threads")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--forward", action="store_true", help="also time the encoder alone on decoded pixels")
+    parser.add_argument("--without-prior", action="store_true",
+                        help="also index with the model's concept prior turned off (OpenVINO): its cost as a ratio")
     args = parser.parse_args()
 
     files = sorted(glob.glob(os.path.join(args.images, "**", "*.jpg"), recursive=True))[: args.n]
@@ -79,6 +81,11 @@ def main() -> None:
     models = {rt: load_model(name, pretrained=name in list_pretrained(), device="cpu", runtime=rt)
               for rt in ("torch", "openvino")}
     models["torch"].trunk.input_size = None  # no reduced-size decoding: the path as it was before the runtime
+    if args.without_prior:
+        import dataclasses
+
+        models["no-prior"] = load_model(name, device="cpu", runtime="openvino")
+        models["no-prior"].config = dataclasses.replace(models["no-prior"].config, concept_prior=None)
     for model in models.values():  # warm-up (the first OpenVINO call exports or loads the compiled trunk)
         model.encode_image(files[:2])
     print(f"model {name}, batch {args.batch_size}, {torch.get_num_threads()} threads, {args.workers} decode "
@@ -102,6 +109,9 @@ def main() -> None:
     for label in sets:
         print(f"{label:28s} openvino / torch: x{mean[(label, 'openvino')] / mean[(label, 'torch')]:.2f} "
               f"({mean[(label, 'openvino')]:.2f} vs {mean[(label, 'torch')]:.2f} img/s; goal >= 3)")
+        if args.without_prior:
+            print(f"{label:28s} with / without the concept prior: "
+                  f"x{mean[(label, 'openvino')] / mean[(label, 'no-prior')]:.2f}")
     if args.large:
         small, large = list(sets)
         for rt in models:

@@ -144,12 +144,10 @@ def with_concepts(model, joint: torch.Tensor, pooled: torch.Tensor) -> torch.Ten
     return model.space.place_image(mixed, model.config.image_mean_cos) if model.raw_space else mixed
 
 
-def prior_fingerprint(model) -> str:
-    """What the prior adds to a model's fingerprint: the class vectors' id and the settings ('' without one)."""
-    settings = model.config.concept_prior
+def prior_fingerprint(settings, prior: Optional[ConceptPrior]) -> str:
+    """What a prior adds to a model's fingerprint: the class vectors' id and the settings ('' without one)."""
     if settings is None:
         return ""
-    prior = model.concept_prior
     return f"concept_prior={prior.id if prior is not None else 'missing'},{settings}"
 
 

@@ -110,7 +110,8 @@ def model_fingerprint(model) -> str:
     from .concept_prior import prior_fingerprint
 
     return adapter_fingerprint(model.trainable_state_dict(), model.config.trunk, model.config.space,
-                               model.config.image_mean_cos, prior_fingerprint(model))
+                               model.config.image_mean_cos,
+                               prior_fingerprint(model.config.concept_prior, getattr(model, "concept_prior", None)))
 
 
 @dataclass(frozen=True)

@@ -103,3 +103,19 @@ def _same_weights(model, config):
     out.load_weights_state_dict(model.weights_state_dict())
     out.concept_prior = model.concept_prior if config.concept_prior else None
     return out
+
+
+def test_a_collection_indexed_without_the_prior_says_it_needs_re_indexing(plain, with_prior, tmp_path):
+    from mmretrieval.indexing.target import info_of
+    from mmretrieval.store import ModelMismatchError, VectorStore
+
+    store = VectorStore(path=tmp_path / "q")
+    store.ensure_collection(*_fields(info_of(plain)))
+    assert plain.config.name == with_prior.config.name  # same name and dims: only the fingerprint tells them apart
+    with pytest.raises(ModelMismatchError, match="re-index"):
+        store.ensure_collection(*_fields(info_of(with_prior)))
+    store.close()
+
+
+def _fields(info):
+    return info.model, info.dim, info.small_dim, info.fingerprint

@@ -50,14 +50,14 @@ def test_train_with_a_concept_prior_saves_its_class_vectors_and_composes_with_ot
     train_cli.register(parser.add_subparsers())
     args = parser.parse_args(["train", str(caption_pairs_csv), "--model", str(config), "--epochs", "1",
                               "--batch-size", "8", "--space", "raw", "--concept-prior", "0.4",
-                              "--concept-weighting", "max_prob", "--out", str(tmp_path / "run"),
+                              "--concept-top-k", "3", "--concept-weighting", "max_prob", "--out", str(tmp_path / "run"),
                               "--cache", str(tmp_path / "cache")])
     assert args.func(args) == 0
     assert (tmp_path / "run" / "best" / "concept_prior.safetensors").is_file()
     model = load_model(str(tmp_path / "run" / "best"), device="cpu")
     prior = model.config.concept_prior
-    assert (prior.weight, prior.weighting, prior.label_set) == (0.4, "max_prob", "imagenet-1k")
+    assert (prior.weight, prior.top_k, prior.weighting, prior.label_set) == (0.4, 3, "max_prob", "imagenet-1k")
     assert model.config.space == "raw" and model.concept_prior.vectors.shape == (1000, 32)
     assert model.encode_image(str(caption_pairs_csv.parent / "red.jpg")).shape == (32,)
     off = parser.parse_args(["train", str(caption_pairs_csv), "--model", str(config), "--concept-prior", "0"])
-    assert train_cli._with_concept_prior(tiny_model_config, off.concept_prior, None).concept_prior is None
+    assert train_cli._with_concept_prior(tiny_model_config, off.concept_prior, None, None).concept_prior is None
