@@ -7,7 +7,9 @@ class). The rank is the first right photo's, ranked as search ranks photos (full
 model's query bank, ``search.conditioning``). Imagenette and CIFAR-10 classes overlap the prior's ImageNet-1k
 label set: those ranks show what the prior is for, they are not zero-shot.
 
-    python eval/concept_prior_photos.py [--model e5-small-lite0]
+    python eval/concept_prior_photos.py [--model e5-small-lite0] [--weight 0.5 --top-k 1]
+
+A model without a prior gets one with ``--weight`` / ``--top-k`` (default: the dev pick of eval/concept_prior.py).
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ from pathlib import Path
 import numpy as np
 
 from mmretrieval import load_model
+from mmretrieval.concept_prior import attach_prior
+from mmretrieval.config import ConceptPriorConfig
 from mmretrieval.evaluation.datasets import load_dataset
 from mmretrieval.evaluation.features import encode_images, encode_texts
 from mmretrieval.search.conditioning import conditioned_scores
 from mmretrieval.train.data import load_pairs
+from mmretrieval.vision.trunk import classifier_head
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path("/work/shared/data")
@@ -77,10 +82,14 @@ def ranks(model, paths, tags, asked) -> list[int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="e5-small-lite0")
+    parser.add_argument("--weight", type=float, default=0.5, help="for a model without a prior (default: %(default)s)")
+    parser.add_argument("--top-k", type=int, default=1, help="for a model without a prior (default: %(default)s)")
     args = parser.parse_args()
     model = load_model(args.model, device="cpu")
     if model.config.concept_prior is None:
-        raise SystemExit(f"{args.model} has no concept prior to compare against")
+        model.config = dataclasses.replace(model.config, concept_prior=ConceptPriorConfig(args.weight, args.top_k))
+        model.trunk.classifier_head = classifier_head(model.config.trunk, model.trunk)
+        attach_prior(model)
     paths, tags = gallery()
     asked = queries(load_dataset("imagenette", str(DATA)).classnames)
     after = ranks(model, paths, tags, asked)

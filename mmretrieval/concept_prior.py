@@ -144,13 +144,6 @@ def with_concepts(model, joint: torch.Tensor, pooled: torch.Tensor) -> torch.Ten
     return model.space.place_image(mixed, model.config.image_mean_cos) if model.raw_space else mixed
 
 
-def prior_fingerprint(settings, prior: Optional[ConceptPrior]) -> str:
-    """What a prior adds to a model's fingerprint: the class vectors' id and the settings ('' without one)."""
-    if settings is None:
-        return ""
-    return f"concept_prior={prior.id if prior is not None else 'missing'},{settings}"
-
-
 def attach_prior(model, root=None, show_progress_bar: Optional[bool] = None) -> None:
     """Give ``model`` the class vectors its config's prior needs (built by :func:`build_prior`), and record
     the head's label set in its config; nothing for a model without a prior."""

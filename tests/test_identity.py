@@ -7,9 +7,9 @@ import torch
 from safetensors.torch import load_file
 
 from mmretrieval import MMRetrievalModel
-from mmretrieval.concept_prior import model_prior, prior_fingerprint
+from mmretrieval.concept_prior import model_prior
 from mmretrieval.config import TrunkConfig
-from mmretrieval.identity import adapter_fingerprint, text_identity, trunk_identity
+from mmretrieval.identity import adapter_fingerprint, prior_fingerprint, text_identity, trunk_identity
 from mmretrieval.registry import _package_dir, get_model_config
 from mmretrieval.vision.trunk import ImageTrunk, build_trunk
 
