@@ -20,11 +20,10 @@ import time
 from pathlib import Path
 
 from mmretrieval import load_model
-from mmretrieval.concept_prior import build_prior
+from mmretrieval.concept_prior import add_prior
 from mmretrieval.config import ConceptPriorConfig
 from mmretrieval.evaluation import tasks
 from mmretrieval.evaluation.datasets import load_dataset
-from mmretrieval.vision.trunk import classifier_head
 
 DATA = Path("/work/shared/data")
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -60,10 +59,9 @@ def main() -> None:
     args = parser.parse_args()
     start = time.perf_counter()
     model = load_model(args.model, device="cpu")
-    base = dataclasses.replace(model.config, concept_prior=ConceptPriorConfig())
-    model.config = base
-    model.trunk.classifier_head = model.trunk.classifier_head or classifier_head(base.trunk, model.trunk)
-    prior = model.concept_prior or build_prior(model)
+    if model.config.concept_prior is None:
+        add_prior(model, ConceptPriorConfig())
+    base, prior = model.config, model.concept_prior
     sets = {name: load_dataset(name, str(DATA)) for name in GUARDED}
     sets.update({name: load_dataset(name, str(DATA), **extra) for name, extra in BREADTH.items()})
     emb_cache: dict = {}

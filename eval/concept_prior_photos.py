@@ -22,13 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from mmretrieval import load_model
-from mmretrieval.concept_prior import attach_prior
+from mmretrieval.concept_prior import add_prior
 from mmretrieval.config import ConceptPriorConfig
 from mmretrieval.evaluation.datasets import load_dataset
 from mmretrieval.evaluation.features import encode_images, encode_texts
 from mmretrieval.search.conditioning import conditioned_scores
 from mmretrieval.train.data import load_pairs
-from mmretrieval.vision.trunk import classifier_head
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path("/work/shared/data")
@@ -87,9 +86,7 @@ def main() -> None:
     args = parser.parse_args()
     model = load_model(args.model, device="cpu")
     if model.config.concept_prior is None:
-        model.config = dataclasses.replace(model.config, concept_prior=ConceptPriorConfig(args.weight, args.top_k))
-        model.trunk.classifier_head = classifier_head(model.config.trunk, model.trunk)
-        attach_prior(model)
+        add_prior(model, ConceptPriorConfig(args.weight, args.top_k))
     paths, tags = gallery()
     asked = queries(load_dataset("imagenette", str(DATA)).classnames)
     after = ranks(model, paths, tags, asked)

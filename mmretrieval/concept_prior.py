@@ -155,3 +155,16 @@ def attach_prior(model, root=None, show_progress_bar: Optional[bool] = None) -> 
     model.concept_prior = build_prior(model, root=root, show_progress_bar=show_progress_bar)
     labelled = dataclasses.replace(settings, label_set=model.concept_prior.label_set)
     model.config = dataclasses.replace(model.config, concept_prior=labelled)
+
+
+def add_prior(model, settings, root=None, show_progress_bar: Optional[bool] = None) -> None:
+    """Give an already built ``model`` a concept prior with ``settings`` (a ``ConceptPriorConfig``): its trunk's
+    head, the class vectors, the config (e.g. to measure a prior on a model that ships without one)."""
+    import dataclasses
+
+    from .vision.trunk import classifier_head
+
+    model.config = dataclasses.replace(model.config, concept_prior=settings)
+    if model.trunk.classifier_head is None:
+        model.trunk.classifier_head = classifier_head(model.config.trunk, model.trunk)
+    attach_prior(model, root=root, show_progress_bar=show_progress_bar)
