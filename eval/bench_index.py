@@ -5,7 +5,7 @@ Rows: ``torch`` is the path before the CPU runtime existed (torch trunk, every J
 size); ``openvino`` the default on a CPU (OpenVINO trunk, large JPEGs decoded at a reduced DCT scale).
 Two photo sets: ``-n`` Flickr8k photos as they are (224 px) and ``--large`` of them upscaled to
 4000x3000 (12 MP, generated into a temporary folder and deleted afterwards). The rows alternate
-within each round, so load from other processes hits both alike; compare the ratios.
+within each round (reversed every other round), so load from other processes hits both alike; compare the ratios.
 
     python eval/bench_index.py [--images ../shared/data/flickr8k/images] [-n 256] [--large 64]
            [--batch-size 32] [--workers 2] [--rounds 1] [--forward]
@@ -53,6 +53,20 @@ def forward_rate(model, files: list[str], batch_size: int) -> float:
     return len(pixels) / (time.perf_counter() - t0)
 
 
+def other_prior(model):
+    """``model`` without its concept prior, or with the dev pick's (w=0.5, top-1 class) if it has none."""
+    import dataclasses
+
+    from mmretrieval.concept_prior import add_prior
+    from mmretrieval.config import ConceptPriorConfig
+
+    if model.config.concept_prior is not None:
+        model.config = dataclasses.replace(model.config, concept_prior=None)
+    else:
+        add_prior(model, ConceptPriorConfig(weight=0.5, top_k=1))
+    return model
+
+
 def upscale(files: list[str], folder: str) -> list[str]:
     """Write each photo upscaled to 4000x3000 as a quality-90 JPEG (what a phone camera gives)."""
     out = []
@@ -72,6 +86,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="decode threads")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--forward", action="store_true", help="also time the encoder alone on decoded pixels")
+    parser.add_argument("--prior-cost", action="store_true",
+                        help="also index with the other side of the concept prior (OpenVINO): with it if the model "
+                        "has none (the dev pick, docs/concept-prior.md), without it if it has one; the cost as a ratio")
     args = parser.parse_args()
 
     files = sorted(glob.glob(os.path.join(args.images, "**", "*.jpg"), recursive=True))[: args.n]
@@ -79,6 +96,8 @@ def main() -> None:
     models = {rt: load_model(name, pretrained=name in list_pretrained(), device="cpu", runtime=rt)
               for rt in ("torch", "openvino")}
     models["torch"].trunk.input_size = None  # no reduced-size decoding: the path as it was before the runtime
+    if args.prior_cost:
+        models["other-prior"] = other_prior(load_model(name, device="cpu", runtime="openvino"))
     for model in models.values():  # warm-up (the first OpenVINO call exports or loads the compiled trunk)
         model.encode_image(files[:2])
     print(f"model {name}, batch {args.batch_size}, {torch.get_num_threads()} threads, {args.workers} decode "
@@ -93,7 +112,8 @@ def main() -> None:
         rates: dict[tuple[str, str], list[float]] = {}
         for r in range(args.rounds):
             for label, paths in sets.items():
-                for rt, model in models.items():
+                order = list(models.items())  # every other round in reverse: no row always runs first
+                for rt, model in (reversed(order) if r % 2 else order):
                     rate = index_rate(model, paths, args.batch_size, args.workers)
                     rates.setdefault((label, rt), []).append(rate)
                     extra = f"   forward alone {forward_rate(model, paths, args.batch_size):6.1f} img/s" if args.forward else ""
@@ -102,6 +122,10 @@ def main() -> None:
     for label in sets:
         print(f"{label:28s} openvino / torch: x{mean[(label, 'openvino')] / mean[(label, 'torch')]:.2f} "
               f"({mean[(label, 'openvino')]:.2f} vs {mean[(label, 'torch')]:.2f} img/s; goal >= 3)")
+        if args.prior_cost:
+            has = models["openvino"].config.concept_prior is not None
+            with_, without = ("openvino", "other-prior") if has else ("other-prior", "openvino")
+            print(f"{label:28s} with / without the concept prior: x{mean[(label, with_)] / mean[(label, without)]:.2f}")
     if args.large:
         small, large = list(sets)
         for rt in models:

@@ -76,6 +76,29 @@ class AdapterConfig:
     num_heads: int = 4  # attention pooling only
 
 
+@dataclass(frozen=True)
+class ConceptPriorConfig:
+    """How image vectors take in the trunk's own classifier (``concept_prior``): ``unit(v) + w * c``, where
+    ``c`` sums the class-name vectors of the ``top_k`` likeliest classes weighted by their probabilities, and
+    ``w`` is ``weight`` (``weighting="fixed"``) or ``weight`` times the top class's probability (``"max_prob"``)."""
+
+    weight: float = 0.25
+    top_k: int = 10
+    weighting: str = "fixed"  # "fixed" | "max_prob"
+    label_set: str = ""  # which classes (e.g. "imagenet-1k"), filled in from the trunk's head when built
+
+    def __post_init__(self):
+        if not 0.0 <= self.weight <= 4.0:
+            raise ValueError(f"concept_prior.weight is {self.weight}; use 0 (no effect) to 4")
+        if self.top_k < 1:
+            raise ValueError(f"concept_prior.top_k is {self.top_k}; it must be at least 1")
+        if self.weighting not in WEIGHTINGS:
+            raise ValueError(f"concept_prior.weighting is {self.weighting!r}; choose one of {', '.join(WEIGHTINGS)}")
+
+
+WEIGHTINGS = ("fixed", "max_prob")
+
+
 # The format of a saved config.json. Files from before it was recorded have none and are format 1;
 # raise it when a change would make older code misread a new file, and read older formats on load.
 CONFIG_VERSION = 1
@@ -107,14 +130,21 @@ class ModelConfig:
     min_score: Optional[float] = None
     ocr_floor: Optional[float] = None
     duplicate_threshold: Optional[float] = None
+    # the trunk's classifier mixed into image vectors (None: none; see ``concept_prior``); its class-name
+    # vectors are saved beside the weights (``concept_prior.safetensors``)
+    concept_prior: Optional[ConceptPriorConfig] = None
 
     def uncalibrated(self) -> "ModelConfig":
         """This config without the values calibrated for its trained weights (for new or mapped weights)."""
         return dataclasses.replace(self, min_score=None, ocr_floor=None, duplicate_threshold=None)
 
     def to_dict(self) -> dict[str, Any]:
-        """The config as saved in ``config.json``, with the format ``version`` first."""
-        return {VERSION_KEY: CONFIG_VERSION, **dataclasses.asdict(self)}
+        """The config as saved in ``config.json``, with the format ``version`` first (no ``concept_prior``
+        key without one: such a model describes itself as before priors existed)."""
+        out = {VERSION_KEY: CONFIG_VERSION, **dataclasses.asdict(self)}
+        if self.concept_prior is None:
+            del out["concept_prior"]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
@@ -133,6 +163,7 @@ class ModelConfig:
                 "trunk": TrunkConfig(**data.get("trunk", {})),
                 "adapter": AdapterConfig(**data.get("adapter", {})),
                 "matryoshka_dims": tuple(data.get("matryoshka_dims", ())),
+                "concept_prior": ConceptPriorConfig(**data["concept_prior"]) if data.get("concept_prior") else None,
             }
         )
 

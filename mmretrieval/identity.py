@@ -88,8 +88,9 @@ def text_identity(tower) -> str:
 
 
 def adapter_fingerprint(trainable: dict[str, torch.Tensor], trunk_config, space: str = "centred",
-                        image_mean_cos: Optional[float] = None) -> str:
-    """The trained tensors plus the options that change vectors under the same weights (trunk options, space)."""
+                        image_mean_cos: Optional[float] = None, concepts: str = "") -> str:
+    """The trained tensors plus the options that change vectors under the same weights (trunk options, space,
+    a concept prior: :func:`prior_fingerprint`)."""
     digest = hashlib.sha256()
     for name, tensor in sorted(trainable.items()):
         digest.update(name.encode())
@@ -102,13 +103,23 @@ def adapter_fingerprint(trainable: dict[str, torch.Tensor], trunk_config, space:
         digest.update(f"space={space}".encode())
     if image_mean_cos is not None:
         digest.update(f"image_mean_cos={image_mean_cos}".encode())
+    if concepts:
+        digest.update(concepts.encode())
     return digest.hexdigest()[:16]
+
+
+def prior_fingerprint(settings, prior) -> str:
+    """What a concept prior (``concept_prior``) adds to a fingerprint: its class vectors' id and its settings."""
+    if settings is None:
+        return ""
+    return f"concept_prior={prior.id if prior is not None else 'missing'},{settings}"
 
 
 def model_fingerprint(model) -> str:
     """What a collection records of the model that filled it (see :func:`adapter_fingerprint`)."""
     return adapter_fingerprint(model.trainable_state_dict(), model.config.trunk, model.config.space,
-                               model.config.image_mean_cos)
+                               model.config.image_mean_cos,
+                               prior_fingerprint(model.config.concept_prior, getattr(model, "concept_prior", None)))
 
 
 @dataclass(frozen=True)

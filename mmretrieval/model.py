@@ -40,7 +40,8 @@ class MMRetrievalModel(nn.Module):
             raise ValueError(f"config {config.name!r}: unknown space {config.space!r}; choose one of {', '.join(SPACES)}")
         self.config = config
         self.text_tower = build_text_tower(config.text, device=device, embed_dim=config.embed_dim)
-        self.trunk = build_trunk(config.trunk, device=device, runtime=runtime)
+        self.trunk = build_trunk(config.trunk, device=device, runtime=runtime,
+                                 classifier=config.concept_prior is not None)
         if self.text_tower.dim != config.embed_dim:
             raise ValueError(
                 f"config {config.name!r} says embed_dim={config.embed_dim} but {config.text.model} "
@@ -53,6 +54,7 @@ class MMRetrievalModel(nn.Module):
         self.space = JointSpace(config.embed_dim).to(device)
         self.query_maps = None  # per-language maps of text queries for ranking images (see language_map)
         self.bank = None  # a QueryBank of typical queries: search discounts hub photos with it (see query_bank)
+        self.concept_prior = None  # a ConceptPrior: class-name vectors of the trunk's head (see concept_prior)
         self.eval()
 
     @property
@@ -192,8 +194,14 @@ class MMRetrievalModel(nn.Module):
         return self.trunk(torch.cat([view_pixels(pixels, v) for v in views])).split(len(pixels))
 
     def adapter_forward(self, pooled: torch.Tensor, grid: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Joint-space image vectors from trunk features (un-normalised in a centred space)."""
-        return self.image_to_joint(self.adapter(pooled.float(), None if grid is None else grid.float()))
+        """Joint-space image vectors from trunk features (un-normalised in a centred space), with the concept
+        prior mixed in where the config has one (``concept_prior.with_concepts``; training fits the adapter alone)."""
+        joint = self.image_to_joint(self.adapter(pooled.float(), None if grid is None else grid.float()))
+        if self.config.concept_prior is None:
+            return joint
+        from .concept_prior import with_concepts
+
+        return with_concepts(self, joint, pooled)
 
     def identity(self):
         """Which vectors this model makes, independent of the runtime: see :mod:`mmretrieval.identity`."""
@@ -234,10 +242,12 @@ class MMRetrievalModel(nn.Module):
         self.space.load_state_dict(space)
 
     def save(self, directory) -> Path:
-        """Write ``config.json`` + ``adapter.safetensors`` (+ ``query_bank.safetensors``); the towers are referenced by name."""
+        """Write ``config.json`` + ``adapter.safetensors`` (+ ``query_bank.safetensors``, ``concept_prior.safetensors``);
+        the towers are referenced by name."""
         out = save_model_files(directory, self.config, self.weights_state_dict())
-        if self.bank is not None:
-            self.bank.save(out)
+        for companion in (self.bank, self.concept_prior):
+            if companion is not None:
+                companion.save(out)
         return out
 
     def save_pretrained(self, directory, training_log=None) -> Path:
@@ -257,6 +267,7 @@ class MMRetrievalModel(nn.Module):
     @classmethod
     def load(cls, directory, device: Optional[str] = None, runtime: Optional[str] = None) -> "MMRetrievalModel":
         """A saved model folder (what :meth:`save` writes); ``runtime`` as in :func:`mmretrieval.load_model`."""
+        from .concept_prior import load_prior
         from .query_bank import load_bank
 
         path = Path(directory).expanduser()
@@ -266,6 +277,7 @@ class MMRetrievalModel(nn.Module):
         model = cls(config, device=device, runtime=runtime)
         model.load_weights_state_dict(state)
         model.bank = load_bank(path)  # (query_bank.safetensors, if the folder has one)
+        model.concept_prior = load_prior(path)  # (concept_prior.safetensors: the config says if it needs one)
         model.source_dir = path  # where a model card looks for the run's training log
         return model
 

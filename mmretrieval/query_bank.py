@@ -22,6 +22,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 BANK_FILE = "query_bank.safetensors"
+BANKS_FOLDER = "banks"  # where built-in models' banks ship, under pretrained/
 K = 100  # k and weight chosen on Flickr8k dev with the default model (eval/bank_conditioning.py)
 WEIGHT = 0.75
 MAX_TEXTS = 50_000  # a bank past this costs index time for little more (6,000 measured to suffice)
@@ -155,21 +156,14 @@ def build_bank(model, texts: Sequence[str], k: int = K, weight: float = WEIGHT, 
 
 def packaged_bank_path(name: str) -> Path:
     """Where the bank of the built-in model ``name`` ships (``pretrained/banks/NAME.safetensors``)."""
-    from importlib import resources
+    from .companions import packaged_path
 
-    return Path(str(resources.files("mmretrieval") / "pretrained" / "banks" / f"{name}.safetensors"))
+    return packaged_path(BANKS_FOLDER, name)
 
 
 def model_bank(name_or_path: str) -> Optional[QueryBank]:
     """The bank that goes with a built-in model name, a saved model folder or a Hub id; None where none was made."""
-    from .hub import download, looks_like_repo_id
+    from .companions import companion_path
 
-    path = Path(name_or_path).expanduser()
-    if path.is_dir():
-        return load_bank(path)
-    packaged = packaged_bank_path(name_or_path)
-    if packaged.is_file():
-        return load_bank(packaged)
-    if looks_like_repo_id(name_or_path) and "/" in name_or_path:
-        return load_bank(download(name_or_path))
-    return None
+    path = companion_path(name_or_path, BANKS_FOLDER, BANK_FILE)
+    return None if path is None else load_bank(path)

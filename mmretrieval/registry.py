@@ -45,24 +45,29 @@ def load_model(
 ) -> MMRetrievalModel:
     """Load a built-in model by name (default: the shipped default), a saved model folder, or a Hub repo id.
 
-    ``pretrained=False`` builds a named architecture with a fresh, untrained adapter (for training).
+    ``pretrained=False`` builds a named architecture with a fresh, untrained adapter (for training); a concept
+    prior in the architecture comes with it (its class vectors are the text tower's, not trained).
     ``runtime`` picks where the image trunk runs: ``auto`` (default, or ``$MMRETRIEVAL_RUNTIME``:
     OpenVINO on a CPU when installed), ``openvino`` or ``torch``.
     A ``user/repo`` that is not a local folder is fetched from the Hugging Face Hub (or its offline cache).
     """
     from .model import MMRetrievalModel  # torch: imported when a model is loaded, not with the registry
+    from .concept_prior import model_prior
     from .query_bank import model_bank
 
     name_or_path = name_or_path or DEFAULT_MODEL
     if not pretrained:
         _check_name(name_or_path)
-        return MMRetrievalModel(get_model_config(name_or_path).uncalibrated(), device=device, runtime=runtime)
+        model = MMRetrievalModel(get_model_config(name_or_path).uncalibrated(), device=device, runtime=runtime)
+        model.concept_prior = model_prior(name_or_path) if model.config.concept_prior else None
+        return model
     if Path(name_or_path).expanduser().is_dir():
         return MMRetrievalModel.load(name_or_path, device=device, runtime=runtime)
     config, state = trained_weights(name_or_path)
     model = MMRetrievalModel(config, device=device, runtime=runtime)
     model.load_weights_state_dict(state)
     model.bank = model_bank(name_or_path)  # (a QueryBank, or None for a model that ships or saved none)
+    model.concept_prior = model_prior(name_or_path)  # (the config says whether it needs one)
     return model
 
 

@@ -7,8 +7,9 @@ import torch
 from safetensors.torch import load_file
 
 from mmretrieval import MMRetrievalModel
+from mmretrieval.concept_prior import model_prior
 from mmretrieval.config import TrunkConfig
-from mmretrieval.identity import adapter_fingerprint, text_identity, trunk_identity
+from mmretrieval.identity import adapter_fingerprint, prior_fingerprint, text_identity, trunk_identity
 from mmretrieval.registry import _package_dir, get_model_config
 from mmretrieval.vision.trunk import ImageTrunk, build_trunk
 
@@ -19,7 +20,8 @@ PINNED_TRUNKS = {  # (plain view, mirrored view)
     get_model_config("e5-small-lite0").trunk: ("90d1a8561449263c", "881c88a797de7302"),
     get_model_config("minilm-l6-lite0").trunk: ("44f42f228f35cff1", "40438b3ad9ffd485"),
 }
-# e5-small-lite0 moved from c9571fb88d80ca90 when it became a raw-space model (new tensors, space, image_mean_cos)
+# e5-small-lite0 moved from c9571fb88d80ca90 when it became a raw-space model (new tensors, space, image_mean_cos);
+# a concept prior in its config would move it again (6d0753c0af1eaa7e with the dev pick, docs/concept-prior.md)
 PINNED_FINGERPRINTS = {"e5-small-lite0": "b7bfe727fb8a54a2", "minilm-l6-lite0": "6bb7c2b832cda28d"}
 PINNED_TEXT = {"minilm-l6-lite0": "c2d38fe4260c57bd"}  # e5's: tests/test_default_model.py, where e5 is loaded
 
@@ -37,7 +39,8 @@ def test_index_fingerprints_and_text_keys_of_shipped_models_are_unchanged():
         shipped = load_file(str(_package_dir("pretrained") / f"{name}.safetensors"))
         shipped = {k: v for k, v in shipped.items() if not k.startswith("query_maps.")}  # (they rank no image)
         config = get_model_config(name)
-        assert adapter_fingerprint(shipped, config.trunk, config.space, config.image_mean_cos) == fingerprint
+        concepts = prior_fingerprint(config.concept_prior, model_prior(name))
+        assert adapter_fingerprint(shipped, config.trunk, config.space, config.image_mean_cos, concepts) == fingerprint
     text = get_model_config("minilm-l6-lite0").text
     assert text_identity(TextTower(text, device="cpu")) == PINNED_TEXT["minilm-l6-lite0"]
 

@@ -61,6 +61,16 @@ def register(subparsers) -> None:
                         help="more captions of the same photos, e.g. in another language: .tsv/.csv/.jsonl with "
                         "image and caption columns (Flickr8k-CN's zh_captions.tsv); each row joins the train or dev "
                         "image with its file name, so one run trains on every language given")
+    parser.add_argument("--concept-prior", type=float, metavar="WEIGHT",
+                        help="mix the trunk's own classifier into image vectors (its class names embedded by the "
+                        "text tower, see docs/concept-prior.md) with this weight; 0 turns off a prior the model "
+                        "config has (default: the model config's)")
+    parser.add_argument("--concept-top-k", type=int, metavar="K",
+                        help="classes whose name vectors the prior sums, likeliest first (default: the model "
+                        "config's, else 10)")
+    parser.add_argument("--concept-weighting", choices=("fixed", "max_prob"),
+                        help="the prior's weight as given, or scaled by the top class's probability "
+                        "(default: the model config's, else fixed)")
     parser.add_argument("--seed", type=int, help=f"random seed (default: {default['seed']})")
     parser.add_argument("--cache", default=None, help="feature cache folder (default: ~/.cache/mmretrieval/features)")
     add_text_endpoint_args(parser)
@@ -86,6 +96,7 @@ def run(args) -> int:
         config = dataclasses.replace(config, adapter=dataclasses.replace(config.adapter, input_dropout=args.dropout))
     if args.space:
         config = dataclasses.replace(config, space=args.space)
+    config = _with_concept_prior(config, args.concept_prior, args.concept_top_k, args.concept_weighting)
     if args.no_tta_flip:
         config = dataclasses.replace(config, trunk=dataclasses.replace(config.trunk, tta_flip=False))
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
@@ -120,6 +131,19 @@ def run(args) -> int:
     model.bank.save(Path(args.out) / "best")
     print(f"saved {Path(args.out) / 'best'} (load it with load_model({str(Path(args.out) / 'best')!r}))")
     return 0
+
+
+def _with_concept_prior(config, weight, top_k, weighting):
+    """``config`` with ``--concept-prior`` / ``--concept-top-k`` / ``--concept-weighting`` applied (weight 0: no prior)."""
+    from ..config import ConceptPriorConfig
+
+    if weight is None and top_k is None and weighting is None:
+        return config
+    if weight == 0:
+        return dataclasses.replace(config, concept_prior=None)
+    settings = config.concept_prior or ConceptPriorConfig()
+    changes = {k: v for k, v in (("weight", weight), ("top_k", top_k), ("weighting", weighting)) if v is not None}
+    return dataclasses.replace(config, concept_prior=dataclasses.replace(settings, **changes))
 
 
 def _describe(pairs) -> str:

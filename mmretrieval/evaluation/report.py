@@ -22,6 +22,11 @@ HEADLINE = {
                       for k in (1, 5, 10)],
 }
 PER_LANGUAGE = ["text_to_image_R@1", "text_to_image_R@5", "image_to_text_R@1"]
+# marks of results that are not zero-shot (the run's ``not_zero_shot.reason``; see ``evaluation.zero_shot``)
+MARKS = {"concept_prior": ("†", "not zero-shot: the model's concept prior classifies into a label set that overlaps "
+                                "this data set's classes (e.g. ImageNet-1k for Imagenette and CIFAR-10)"),
+         "web": ("‡", "not known to be zero-shot: a CLIP-style model trained on web data that may overlap these "
+                      "classes")}
 SWEEP_METRIC = {"retrieval": "text_to_image_R@5", "zeroshot_classification": "top1", "vqa": "acc@1",
                 "question_retrieval": "text_to_image_R@5", "ocr_retrieval": "text_to_image_R@5"}
 
@@ -62,14 +67,20 @@ def markdown(results: list[dict], plots: list[Path]) -> str:
              "every run's JSON is in `results/`, every metric at every Matryoshka dimension in `report.csv`.",
              "", "| dataset | task | metric | " + " | ".join(models) + " |",
              "|---|---|---|" + "---:|" * len(models)]
+    used: set[str] = set()
     for dataset, task in sorted({(r["dataset"], r["task"]) for r in results}):
         for metric in _headline(task, [index[k] for k in index if k[1:] == (dataset, task)]):
             cells = [index.get((m, dataset, task), {}).get("metrics", {}).get(metric) for m in models]
             if all(c is None for c in cells):
                 continue
             best = max(c for c in cells if c is not None)
-            shown = ["" if c is None else (f"**{c:.1f}**" if c == best else f"{c:.1f}") for c in cells]
+            marks = [_mark(index.get((m, dataset, task))) for m in models]
+            used.update(m for m in marks if m)
+            shown = ["" if c is None else (f"**{c:.1f}**{k}" if c == best else f"{c:.1f}{k}")
+                     for c, k in zip(cells, marks)]
             lines.append(f"| {dataset} | {task} | {metric} | " + " | ".join(shown) + " |")
+    if used:
+        lines += [""] + [f"{mark} {text}" for mark, text in MARKS.values() if mark in used]
     lines += ["", "## Runs", "", "| model | dataset | task | data | dim | encode s | total s |",
               "|---|---|---|---|---:|---:|---:|"]
     for r in sorted(results, key=lambda r: (r["model"], r["dataset"], r["task"])):
@@ -85,12 +96,20 @@ def markdown(results: list[dict], plots: list[Path]) -> str:
                   "dataset load it used, shared in a suite).", "", "## Models", ""]
     for model in models:
         spec = next(r["model_spec"] for r in results if r["model"] == model)
-        lines.append(f"- **{model}**: `{json.dumps(spec)}`")
+        prior = next((r["concept_prior"] for r in results if r["model"] == model and r.get("concept_prior")), None)
+        uses = f"; concept prior over {prior['label_set']} ({prior['classes']:,} classes)" if prior else ""
+        lines.append(f"- **{model}**: `{json.dumps(spec)}`{uses}")
     if plots:
         lines += ["", "## Matryoshka sweeps", ""] + [f"![{p.stem}]({p.as_posix()})" for p in plots]
     versions = results[0].get("versions", {})
     lines += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()), ""]
     return "\n".join(lines)
+
+
+def _mark(result: Optional[dict]) -> str:
+    """The mark of a result that is not zero-shot ('' for one that is, or for no result)."""
+    reason = ((result or {}).get("not_zero_shot") or {}).get("reason")
+    return MARKS[reason][0] if reason in MARKS else ""
 
 
 def _headline(task: str, runs: list[dict]) -> list[str]:

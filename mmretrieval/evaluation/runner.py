@@ -62,6 +62,7 @@ def evaluate(spec: ModelSpec, dataset: str, task: str, data_root: Optional[str] 
                          **({"note": note} if note else {})},
         "model_spec": spec.describe(),
         **({"model_identity": model.identity().to_dict()} if hasattr(model, "identity") else {}),  # which vectors
+        **_zero_shot_fields(model, spec, config, data),
         # a suite loads each model and dataset once: every run it serves records that one load
         "wall_time_s": {"load": _round(load_s), "data": _round(data_s), "encode": _round(encoded - started),
                         "score": _round(done - encoded),
@@ -72,6 +73,14 @@ def evaluate(spec: ModelSpec, dataset: str, task: str, data_root: Optional[str] 
     if out_dir:
         write_result(result, out_dir)
     return result
+
+
+def _zero_shot_fields(model, spec, config: dict, data) -> dict:
+    """``concept_prior`` (the model's, if any) and ``not_zero_shot`` (why, where the result is not): see ``zero_shot``."""
+    from .zero_shot import not_zero_shot, prior_record
+
+    fields = {"concept_prior": prior_record(model), "not_zero_shot": not_zero_shot(model, spec, config, data)}
+    return {key: value for key, value in fields.items() if value is not None}
 
 
 def timed(load, *args, **kwargs):

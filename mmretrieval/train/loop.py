@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ..adapter import VisionAdapter
+from ..concept_prior import attach_prior
 from ..encoding import batches
 from .checkpoint import BEST, CHECKPOINT, NO_BEST, load_best, refuse_to_overwrite, resume_run, save_epoch
 from .data import Pairs
@@ -53,6 +54,7 @@ def train(model, train_pairs: Pairs | PairFeatures, dev_pairs: Optional[Pairs | 
     model.config = model.config.uncalibrated()  # new weights: the cut-offs calibrated for the old ones do not hold
     train_feats, dev_feats, skipped = _features(model, train_pairs, dev_pairs, config, cache_root, show_progress_bar)
     loss_fn, optimizer, scheduler = _fresh_start(model, train_feats, config)
+    attach_prior(model, root=cache_root, show_progress_bar=show_progress_bar)  # (after the space is fitted)
     start_epoch, best, history = 0, dict(NO_BEST), []
     if resume and (out_dir / CHECKPOINT).exists():
         start_epoch, best, history = resume_run(out_dir, config, model, loss_fn, optimizer, scheduler)

@@ -28,6 +28,7 @@ class ImageTrunk(nn.Module):
     cache_tag: str = ""
     input_size: Optional[int] = None
     compiled = None  # a callable pixels -> pooled features, or None for torch
+    classifier_head = None  # the trunk's own classifier on its pooled features (``vision.heads``), when asked for
     runtime: str = "torch"
 
     def forward(self, pixels: torch.Tensor, return_grid: bool = False):

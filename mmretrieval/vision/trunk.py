@@ -90,8 +90,10 @@ class OpenCLIPTrunk(ImageTrunk):
 TRUNK_KINDS = ("efficientnet-lite", "open_clip", "hf", "timm")
 
 
-def build_trunk(config: TrunkConfig, device: Optional[str] = None, runtime: Optional[str] = None) -> ImageTrunk:
-    """The trunk ``config`` names, frozen, on ``device``, running on ``runtime`` (see ``vision.runtime``)."""
+def build_trunk(config: TrunkConfig, device: Optional[str] = None, runtime: Optional[str] = None,
+                classifier: bool = False) -> ImageTrunk:
+    """The trunk ``config`` names, frozen, on ``device``, running on ``runtime`` (see ``vision.runtime``);
+    ``classifier=True`` also gives it its own classifier head (``trunk.classifier_head``, see ``vision.heads``)."""
     from .runtime import attach_runtime
 
     device = device or default_device()
@@ -113,12 +115,27 @@ def build_trunk(config: TrunkConfig, device: Optional[str] = None, runtime: Opti
     elif config.kind == "timm":
         from .timm_vision import TimmTrunk
 
-        trunk = TimmTrunk(config.name, config.pretrained, config.pooling, config.image_size, config.dtype, device)
+        trunk = TimmTrunk(config.name, config.pretrained, config.pooling, config.image_size, config.dtype, device,
+                          classifier=classifier)
     else:
         raise ValueError(f"unknown trunk kind {config.kind!r}; choose one of {', '.join(TRUNK_KINDS)}")
+    if classifier and trunk.classifier_head is None:
+        trunk.classifier_head = classifier_head(config, trunk)
     trunk = trunk.requires_grad_(False).eval().to(device)
     trunk.runtime = attach_runtime(trunk, runtime, device)
     return trunk
+
+
+def classifier_head(config: TrunkConfig, trunk: ImageTrunk):
+    """The trunk's own classifier (``vision.heads``), for a concept prior; an error for a trunk without one."""
+    from .heads import hf_head, lite_head
+
+    if config.kind == "efficientnet-lite":
+        return lite_head(trunk.net)
+    if config.kind == "hf":
+        return hf_head(config.name, trunk)
+    raise ValueError(f"the {config.kind!r} trunk has no classifier head for a concept prior; use an "
+                     "efficientnet-lite, timm or hf image classifier")
 
 
 def _lite_weights(name: str) -> str:
