@@ -1,6 +1,6 @@
 """Chinese query maps from Flickr8k-CN, measured on dev; what detection misses; English left as it is.
 
-    python eval/language_map_zh.py [MODEL] [--data /work/shared/data/flickr8k] [--train-images N] [--folds 5]
+    python eval/language_map_zh.py [MODEL] [--data ../shared/data/flickr8k] [--train-images N] [--folds 5]
 
 Flickr8k-CN's native Chinese captions (not translations) cover the 6,000 train and 1,000 dev images.
 Maps are fitted through ``languages.fit_captions.fit_from_captions`` (what ``mmretrieval language-map``
@@ -16,7 +16,6 @@ would be mapped: none may be). Writes eval/results/language_map_zh_MODEL.json.
 
 from __future__ import annotations
 
-import argparse
 import collections
 import json
 import os
@@ -26,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from mmretrieval import DEFAULT_MODEL, load_model
+from mmretrieval import load_model
 from mmretrieval.evaluation.datasets import multilingual_tsv
 from mmretrieval.languages.fit_captions import fit_from_captions, image_vectors, save_with_maps
 from mmretrieval.languages.detect import detect_languages, identifier
@@ -34,6 +33,7 @@ from mmretrieval.train.cache import text_embeddings
 from mmretrieval.train.data import load_pairs
 from mmretrieval.train.features import CAPTION_TASK
 from mmretrieval.train.metrics import retrieval_recall
+from script_args import model_parser
 
 RESULTS = Path(__file__).resolve().parent / "results"
 GRID = [  # (target, ridge, steps, temperature, lr); batches of BATCH captions
@@ -43,9 +43,7 @@ BATCH = 512
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", nargs="?", default=DEFAULT_MODEL)
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/data/flickr8k"))
+    parser = model_parser(__doc__)
     parser.add_argument("--train-images", type=int, default=None, help="fit on the first N train images only")
     parser.add_argument("--folds", type=int, default=1, help="also fit on the dev images of all folds but one, "
                         "and map that fold's captions (1: fit on train images only)")

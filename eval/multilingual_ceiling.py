@@ -1,6 +1,6 @@
 """How much of English text->image recall can German/French/Czech queries keep with this text tower?
 
-    python eval/multilingual_ceiling.py [MODEL] [--data /work/shared/data/flickr8k]
+    python eval/multilingual_ceiling.py [MODEL] [--data ../shared/data/flickr8k]
 
 An oracle that needs no image at all: each Multi30k dev image is represented by the centroid of
 its Flickr8k English captions in MODEL's joint space (leaving out the caption the English
@@ -12,17 +12,17 @@ space and at each Matryoshka prefix. Features come from the feature cache.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import torch
 
-from mmretrieval import DEFAULT_MODEL, load_model
+from mmretrieval import load_model
 from mmretrieval.evaluation.datasets import multilingual_tsv
 from mmretrieval.train.cache import text_embeddings
 from mmretrieval.train.data import load_pairs
 from mmretrieval.train.features import CAPTION_TASK
 from mmretrieval.train.metrics import retrieval_recall
+from script_args import model_parser
 
 LANGS = ("en", "de", "fr", "cs")
 
@@ -32,10 +32,7 @@ def _same(caption: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", nargs="?", default=DEFAULT_MODEL)
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/data/flickr8k"))
-    args = parser.parse_args()
+    args = model_parser(__doc__).parse_args()
     model = load_model(args.model, device="cpu")
     dev = load_pairs(args.data, split="dev")
     multi = multilingual_tsv.load(args.data / "multilingual_dev.tsv", args.data / "images")

@@ -1,26 +1,28 @@
 """Short Chinese queries, typed as users type them, with and without the Chinese query map.
 
-    python eval/short_queries_zh.py [MODEL] [--data /work/shared/data/flickr8k]
+    python eval/short_queries_zh.py [MODEL] [--data ../shared/data/flickr8k]
 
 27 queries of 1-7 characters, written for this check (not taken from any caption), for the five
 ``assets/`` photos and twelve Flickr8k dev photos. Each ranks one gallery: the 1,000 dev images plus the
 five assets (1,005 photos); a query counts when its photo is in the top 5 (and top 1). "without" is the
-model with its Chinese map removed (its other maps kept), "with" the model as it is. Writes
-eval/results/short_queries_zh_MODEL.json.
+model with its Chinese map removed (its other maps kept), "with" the model as it is (the same ranking when
+it has no Chinese map). Photos are ranked as search ranks them: conditioned by the model's query bank when
+it has one. Writes eval/results/short_queries_zh_MODEL.json.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import torch
 
-from mmretrieval import DEFAULT_MODEL, load_model
+from mmretrieval import load_model
 from mmretrieval.languages.fit_captions import image_vectors
 from mmretrieval.languages.detect import detect_languages
+from mmretrieval.search.conditioning import conditioned_scores
 from mmretrieval.train.data import load_pairs
+from script_args import model_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "eval" / "results"
@@ -46,28 +48,29 @@ QUERIES = {  # photo -> queries; assets/ first, then Flickr8k dev photos (their 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", nargs="?", default=DEFAULT_MODEL)
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/data/flickr8k"))
-    args = parser.parse_args()
+    args = model_parser(__doc__).parse_args()
     model = load_model(args.model, device="cpu")
-    if model.query_maps is None or "zh" not in model.query_maps.maps:
-        raise SystemExit(f"{args.model} has no Chinese query map: fit one first (docs/languages.md)")
     dev = [Path(p).name for p in load_pairs(args.data, split="dev").images]
     vectors = {**image_vectors(model, dev, args.data / "images"), **image_vectors(model, list(QUERIES)[:5], ROOT / "assets")}
     names = sorted(vectors)
-    gallery = torch.nn.functional.normalize(torch.stack([vectors[n] for n in names]), dim=-1)
+    gallery = torch.nn.functional.normalize(torch.stack([vectors[n] for n in names]), dim=-1).numpy()
     queries = [(photo, q) for photo, texts in QUERIES.items() for q in texts]
     texts = [q for _, q in queries]
     plain = model.encode_text(texts, convert_to_tensor=True)
     with_map = model.image_queries(texts, plain)
-    maps = model.query_maps.maps
+    maps = model.query_maps.maps if model.query_maps is not None else {}
+    if "zh" not in maps:
+        print(f"{args.model} has no Chinese query map: 'with' and 'without' are the same ranking")
     model.set_query_maps({lang: m for lang, m in maps.items() if lang != "zh"})
     without = model.image_queries(texts, plain)
+    hubness = model.bank.hubness(gallery) if model.bank is not None else None  # ranked as search ranks photos
+    scores = {}
+    for kind, v in (("without", without), ("with", with_map)):
+        cosines = torch.nn.functional.normalize(v.float(), dim=-1).numpy() @ gallery.T
+        scores[kind] = cosines if hubness is None else conditioned_scores(cosines, hubness, model.bank.weight)
     rows = []
     for i, ((photo, text), (lang, _)) in enumerate(zip(queries, detect_languages(texts))):
-        ranks = {kind: int((gallery @ v[i] > gallery[names.index(photo)] @ v[i]).sum()) + 1
-                 for kind, v in (("without", without), ("with", with_map))}
+        ranks = {kind: int((score[i] > score[i, names.index(photo)]).sum()) + 1 for kind, score in scores.items()}
         rows.append({"photo": photo, "query": text, "detected": lang, "rank": ranks})
     summary = {kind: {"top1": sum(r["rank"][kind] == 1 for r in rows), "top5": sum(r["rank"][kind] <= 5 for r in rows)}
                for kind in ("without", "with")}
@@ -75,7 +78,8 @@ def main() -> None:
     for part, picked in (("assets", [r for r in rows if r["photo"] in assets]),
                          ("flickr8k dev", [r for r in rows if r["photo"] not in assets])):
         summary[part] = {kind: sum(r["rank"][kind] <= 5 for r in picked) for kind in ("without", "with")}
-    result = {"model": args.model, "gallery": len(names), "queries": len(rows), "summary": summary, "rows": rows}
+    result = {"model": args.model, "gallery": len(names), "queries": len(rows), "conditioned": hubness is not None,
+              "summary": summary, "rows": rows}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"short_queries_zh_{Path(args.model).name}.json").write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
     for r in rows:

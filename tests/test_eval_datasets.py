@@ -5,7 +5,8 @@ import json
 import pytest
 from PIL import Image
 
-from mmretrieval.evaluation.datasets import captions, image_folder, load_dataset, multilingual_tsv, tasks_for, vqa_csv
+from mmretrieval.evaluation.datasets import (captions, image_folder, list_datasets, load_dataset, multilingual_tsv,
+                                             tasks_for, vqa_csv)
 
 
 def _images(folder, names):
@@ -73,6 +74,20 @@ def test_multilingual_tsv(tmp_path):
     (tmp_path / "bad.tsv").write_text("img\tcaption\na.jpg\tx\n")
     with pytest.raises(ValueError, match="header"):
         multilingual_tsv.load(tmp_path / "bad.tsv", tmp_path)
+
+
+def test_multilingual_tsv_split_keeps_the_listed_images(tmp_path):
+    """flickr8k-cn-dev: the Chinese captions of the dev images only (the table also holds train images')."""
+    _images(tmp_path, ["a.jpg", "b.jpg"])
+    (tmp_path / "caps.tsv").write_text("image\tlang\tcaption\na.jpg\tzh\t一只狗\nb.jpg\tzh\t一只猫\n"
+                                       "c.jpg\tzh\t不在这里\n", encoding="utf-8")
+    (tmp_path / "dev.txt").write_text("b.jpg\n")
+    data = multilingual_tsv.load(tmp_path / "caps.tsv", tmp_path, split=tmp_path / "dev.txt")
+    assert data.texts == ["一只猫"] and len(data.images) == 1 and data.images[0].endswith("b.jpg")
+    (tmp_path / "other.txt").write_text("z.jpg\n")
+    with pytest.raises(ValueError, match="none of its images"):
+        multilingual_tsv.load(tmp_path / "caps.tsv", tmp_path, split=tmp_path / "other.txt")
+    assert "flickr8k-cn-dev" in list_datasets()
 
 
 def test_vqa_csv_multi_answers_and_question_retrieval(tmp_path):

@@ -46,3 +46,24 @@ def test_train_on_two_languages_at_once_keeps_text_vectors(caption_pairs_csv, ti
     texts = list(CHINESE.values()) + ["a red square"]
     untrained = MMRetrievalModel(dataclasses.replace(tiny_model_config, space="raw"), device="cpu")
     np.testing.assert_array_equal(model.encode_text(texts), untrained.encode_text(texts))  # the text model's own
+
+
+def test_without_captions_the_run_is_the_english_one_and_with_them_it_is_not(caption_pairs_csv, tiny_model_config,
+                                                                             tmp_path):
+    """Option off: `train` on the pairs alone, bit for bit the run the Python API makes of them. On: the Chinese
+    rows join their photos' positives, so the adapter comes out different, while dev stays each photo's."""
+    from mmretrieval.train.loop import TrainConfig, train
+
+    config = tmp_path / "tiny.json"
+    tiny_model_config.save(config)
+    cache = tmp_path / "cache"
+    common = ["--model", str(config), "--epochs", "2", "--batch-size", "8", "--space", "raw", "--cache", str(cache)]
+    assert cli(["train", str(caption_pairs_csv), "--out", str(tmp_path / "off"), *common]) == 0
+    assert cli(["train", str(caption_pairs_csv), "--out", str(tmp_path / "on"), *common,
+                "--captions", str(_chinese_table(tmp_path))]) == 0
+    direct = MMRetrievalModel(dataclasses.replace(tiny_model_config, space="raw"), device="cpu")
+    train(direct, load_pairs(caption_pairs_csv), None, TrainConfig(epochs=2, batch_size=8),
+          out_dir=tmp_path / "direct", cache_root=cache)
+    off, on = (load_model(str(tmp_path / run / "best"), device="cpu").adapter.state_dict() for run in ("off", "on"))
+    assert all(np.array_equal(off[k].numpy(), v.numpy()) for k, v in direct.adapter.state_dict().items())
+    assert not all(np.array_equal(off[k].numpy(), v.numpy()) for k, v in on.items())

@@ -24,9 +24,15 @@ def read_rows(tsv, languages=None) -> list[dict]:
     return rows
 
 
-def load(tsv, images_dir, languages=None) -> RetrievalData:
-    """One text per row, tagged with its language; ``languages`` keeps only those (e.g. ``["en", "de"]``)."""
+def load(tsv, images_dir, languages=None, split=None) -> RetrievalData:
+    """One text per row, tagged with its language; ``languages`` keeps only those (e.g. ``["en", "de"]``);
+    ``split``, a file of image names one per line (Flickr8k's ``split_dev.txt``), only the rows of those images."""
     rows = read_rows(tsv, languages)
+    if split is not None:
+        names = set(require_file(split, "image list").read_text(encoding="utf-8").split())
+        rows = [r for r in rows if r["image"] in names]
+        if not rows:
+            raise ValueError(f"{tsv}: none of its images is named in {split}; check that the list matches the table")
     images_dir = Path(images_dir).expanduser()
     index: dict[str, int] = {}
     for row in rows:
