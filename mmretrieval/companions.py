@@ -29,3 +29,16 @@ def companion_path(name_or_path: str, folder: str, filename: str) -> Optional[Pa
     else:
         return None
     return found if found.is_file() else None
+
+
+def read_companion(path, filename: str):
+    """``(vectors, metadata)`` of a companion file at ``path`` (the file itself, or a model folder holding
+    ``FILENAME``); None where there is none."""
+    from safetensors import safe_open
+
+    path = Path(path)
+    path = path / filename if path.is_dir() else path
+    if not path.is_file():
+        return None
+    with safe_open(str(path), framework="numpy") as handle:
+        return handle.get_tensor("vectors"), handle.metadata() or {}

@@ -25,6 +25,8 @@ from typing import Optional
 import numpy as np
 import torch
 
+from .companions import read_companion
+
 PRIOR_FILE = "concept_prior.safetensors"
 PRIORS_FOLDER = "concepts"  # where built-in models' priors ship, under pretrained/
 PROMPT_TASK = "retrieval.query"  # class prompts are embedded as the queries that will look for them
@@ -82,15 +84,10 @@ class ConceptPrior:
 
 def load_prior(path) -> Optional[ConceptPrior]:
     """The prior in ``path`` (a prior file, or a model folder holding ``concept_prior.safetensors``); None if none."""
-    from safetensors import safe_open
-
-    path = Path(path)
-    path = path / PRIOR_FILE if path.is_dir() else path
-    if not path.is_file():
+    found = read_companion(path, PRIOR_FILE)
+    if found is None:
         return None
-    with safe_open(str(path), framework="numpy") as handle:
-        meta = handle.metadata() or {}
-        vectors = handle.get_tensor("vectors")
+    vectors, meta = found
     try:
         return ConceptPrior(vectors, tuple(json.loads(meta.get("labels", "[]"))), meta.get("label_set", ""),
                             meta.get("source", ""))

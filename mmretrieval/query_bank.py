@@ -21,6 +21,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from .companions import read_companion
+
 BANK_FILE = "query_bank.safetensors"
 BANKS_FOLDER = "banks"  # where built-in models' banks ship, under pretrained/
 K = 100  # k and weight chosen on Flickr8k dev with the default model (eval/bank_conditioning.py)
@@ -121,15 +123,10 @@ def stored_image_vector(record) -> Optional[np.ndarray]:
 
 def load_bank(path) -> Optional[QueryBank]:
     """The bank in ``path`` (a bank file, or a model folder holding ``query_bank.safetensors``); None if none."""
-    from safetensors import safe_open
-
-    path = Path(path)
-    path = path / BANK_FILE if path.is_dir() else path
-    if not path.is_file():
+    found = read_companion(path, BANK_FILE)
+    if found is None:
         return None
-    with safe_open(str(path), framework="numpy") as handle:
-        meta = handle.metadata() or {}
-        vectors = handle.get_tensor("vectors")
+    vectors, meta = found
     try:
         return QueryBank(vectors, k=int(meta.get("k", K)), weight=float(meta.get("weight", WEIGHT)),
                          source=meta.get("source", ""))
