@@ -3,6 +3,7 @@ default (stored in its config), and a user value overriding it."""
 
 import dataclasses
 import json
+from types import SimpleNamespace
 
 import pytest
 
@@ -69,7 +70,8 @@ def test_cut_off_is_saved_with_the_model_and_cleared_for_new_weights(strict_mode
     import mmretrieval.model
 
     built = []
-    monkeypatch.setattr(mmretrieval.model, "MMRetrievalModel", lambda config, **kw: built.append(config))
+    monkeypatch.setattr(mmretrieval.model, "MMRetrievalModel",
+                        lambda config, **kw: built.append(config) or SimpleNamespace(config=config))
     load_model("e5-small-lite0", pretrained=False)  # an untrained adapter: nothing calibrated for it
     assert built[0].min_score is None and built[0].duplicate_threshold is None
 
