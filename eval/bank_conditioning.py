@@ -32,8 +32,8 @@ import torch
 from mmretrieval import load_model
 from mmretrieval.train.data import Pairs, load_pairs
 from mmretrieval.train.features import CAPTION_TASK, pair_features
+from script_args import add_data
 
-DATA = Path("/work/shared/data/flickr8k")
 RESULTS = Path(__file__).resolve().parent / "results"
 KS = (10, 25, 50, 100, 200)
 WEIGHTS = (0.25, 0.5, 0.75, 1.0)
@@ -131,7 +131,7 @@ def multilingual_rows(data: Path) -> dict[str, Pairs]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="e5-small-lite0")
-    parser.add_argument("--data", type=Path, default=DATA)
+    add_data(parser)
     args = parser.parse_args()
     start = time.perf_counter()
     model = load_model(args.model, device="cpu")

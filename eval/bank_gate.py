@@ -24,11 +24,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bank_conditioning import DATA, multilingual_rows, split_vectors  # noqa: E402
+from bank_conditioning import multilingual_rows, split_vectors  # noqa: E402
 from domain_bank import photo_splits, split_questions  # noqa: E402
 
 from mmretrieval.evaluation.metrics.ranking import hit_rates, percent, positives_mask  # noqa: E402
 from mmretrieval.search.conditioning import ranked_scores  # noqa: E402
+from script_args import data_root  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 KQ = (1, 10, 100)
@@ -75,7 +76,7 @@ def daquar_views(model, bank) -> dict[str, View]:
     from mmretrieval.evaluation import tasks
     from mmretrieval.evaluation.datasets import load_dataset
 
-    data = load_dataset("daquar", "/work/shared/data")
+    data = load_dataset("daquar", str(data_root()))
     emb = tasks.embed("question_retrieval", model, data, "retrieval.query", show_progress_bar=False)
     task = data.question_retrieval()
     queries = emb.get("query", emb["text"])
@@ -98,9 +99,10 @@ def main() -> None:
 
     model = load_model(args.model, device="cpu")
     bank = model.bank
-    views = {f"flickr8k {s}": flickr_view(model, load_pairs(DATA, split=s), bank) for s in ("dev", "test")}
+    flickr8k = data_root() / "flickr8k"
+    views = {f"flickr8k {s}": flickr_view(model, load_pairs(flickr8k, split=s), bank) for s in ("dev", "test")}
     views.update({f"daquar {s}": v for s, v in daquar_views(model, bank).items()})
-    for lang, pairs in multilingual_rows(DATA).items():
+    for lang, pairs in multilingual_rows(flickr8k).items():
         views[f"multilingual {lang}"] = flickr_view(model, pairs, bank)
     fd, dd = views["flickr8k dev"], views["daquar dev"]
     for name, v in views.items():

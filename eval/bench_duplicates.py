@@ -31,8 +31,8 @@ from mmretrieval.images import load_image
 from mmretrieval.indexing.duplicates import components, similar_pairs
 from mmretrieval.train import image_features
 from mmretrieval.train.data import load_pairs
+from script_args import add_data
 
-DATA = Path("/work/shared/data/flickr8k")
 RESULTS = Path(__file__).resolve().parent / "results"
 GRID = [round(0.80 + 0.01 * i, 2) for i in range(20)]
 
@@ -66,7 +66,7 @@ def stats(values: np.ndarray) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=DEFAULT_MODEL)
-    parser.add_argument("--data", type=Path, default=DATA)
+    add_data(parser)
     parser.add_argument("--photos", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--hard-share", type=float, default=0.005,

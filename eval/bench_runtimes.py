@@ -27,8 +27,8 @@ from mmretrieval.train.data import load_pairs
 from mmretrieval.train.features import pair_features
 from mmretrieval.train.loop import evaluate_features
 from mmretrieval.vision.views import VIEWS, average_views, view_pixels
+from script_args import add_data
 
-DATA = Path("/work/shared/data/flickr8k")
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -77,7 +77,7 @@ def images_per_s(forward, pixels: list) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=DEFAULT_MODEL)
-    parser.add_argument("--data", type=Path, default=DATA)
+    add_data(parser)
     parser.add_argument("--calibration", type=int, default=300, help="train photos (x2 views) to calibrate on")
     parser.add_argument("--preset", default="performance", choices=("performance", "mixed"),
                         help="NNCF preset: symmetric (performance) or asymmetric (mixed) activations")

@@ -1,6 +1,6 @@
 """Fill the feature cache for Flickr8k (train/dev/test + multilingual dev) and report images/s and captions/s.
 
-    python eval/cache_flickr8k.py [--models e5-small-lite0 minilm-l6-lite0] [--data /work/shared/data/flickr8k]
+    python eval/cache_flickr8k.py [--models e5-small-lite0 minilm-l6-lite0] [--data DIR]
     python eval/cache_flickr8k.py --limit 256 --cache /tmp/bench-cache   # throughput on a cold sample
 
 A second run reads everything from the cache (its rates are then cache-read rates).
@@ -18,12 +18,13 @@ from mmretrieval import load_model
 from mmretrieval.train.cache import image_features, text_embeddings
 from mmretrieval.train.data import load_pairs
 from mmretrieval.train.features import CAPTION_TASK
+from script_args import add_data
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--models", nargs="+", default=["e5-small-lite0", "minilm-l6-lite0"])
-    parser.add_argument("--data", default="/work/shared/data/flickr8k")
+    add_data(parser)
     parser.add_argument("--limit", type=int, default=None, help="only the first N images and 4N captions")
     parser.add_argument("--cache", type=Path, default=None, help="cache folder (default: the user cache)")
     args = parser.parse_args()

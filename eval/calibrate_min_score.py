@@ -39,8 +39,8 @@ from mmretrieval.search.conditioning import ranked_scores
 from mmretrieval.search.score import DEFAULT_LIMIT
 from mmretrieval.train.data import load_pairs
 from mmretrieval.train.features import CAPTION_TASK, pair_features
+from script_args import add_data
 
-DATA = Path("/work/shared/data/flickr8k")
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 ASSET_QUERIES = [  # the README's and examples/' queries on assets/, and the photo each means
     ("a cat lying on a couch", "cat.jpg"), ("a rocket launching into the sky", "rocket.jpg"),
@@ -180,7 +180,7 @@ def quantiles(values: torch.Tensor) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="+", default=["e5-small-lite0", "minilm-l6-lite0"])
-    parser.add_argument("--data", type=Path, default=DATA)
+    add_data(parser)
     parser.add_argument("--keep", type=float, default=0.95, help="share of dev's true matches the cut-off keeps")
     parser.add_argument("--python-sentences", type=int, default=500)
     args = parser.parse_args()

@@ -24,8 +24,9 @@ from mmretrieval.concept_prior import add_prior
 from mmretrieval.config import ConceptPriorConfig
 from mmretrieval.evaluation import tasks
 from mmretrieval.evaluation.datasets import load_dataset
+from script_args import data_root
 
-DATA = Path("/work/shared/data")
+DATA = data_root()
 RESULTS = Path(__file__).resolve().parent / "results"
 GUARDED = ("flickr8k-dev", "multilingual-dev")
 BREADTH = {"imagenette": {}, "cifar10": {"max_per_class": 200}}

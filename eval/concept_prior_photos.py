@@ -28,9 +28,10 @@ from mmretrieval.evaluation.datasets import load_dataset
 from mmretrieval.evaluation.features import encode_images, encode_texts
 from mmretrieval.search.conditioning import conditioned_scores
 from mmretrieval.train.data import load_pairs
+from script_args import data_root
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = Path("/work/shared/data")
+DATA = data_root()
 ASSET_QUERIES = {"astronaut.jpg": ["an astronaut", "a man in a space suit"], "camera.jpg": ["a camera"],
                  "cat.jpg": ["a cat", "a kitten"], "coffee.jpg": ["a cup of coffee"],
                  "rocket.jpg": ["a rocket", "a rocket launch"]}

@@ -25,8 +25,9 @@ from mmretrieval.evaluation.datasets import load_dataset
 from mmretrieval.evaluation.metrics.ranking import hit_rates, percent, positives_mask
 from mmretrieval.query_bank import QueryBank, load_bank
 from mmretrieval.search.conditioning import ranked_scores
+from script_args import data_root
 
-DATA = "/work/shared/data"
+DATA = str(data_root())
 RESULTS = Path(__file__).resolve().parent / "results"
 SPLITS = {"train": 0.5, "dev": 0.2}  # the rest is test
 KS, WEIGHTS, RECALL = (10, 25, 50, 100), (0.25, 0.5, 0.75, 1.0), (1, 5, 10)

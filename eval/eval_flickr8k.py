@@ -18,6 +18,7 @@ from mmretrieval import DEFAULT_MODEL, load_model
 from mmretrieval.train.data import Pairs, load_pairs
 from mmretrieval.train.features import pair_features
 from mmretrieval.train.loop import evaluate_features
+from script_args import add_data
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PREFIXES = (32, 64, 128, 256)
@@ -56,7 +57,7 @@ def multilingual(model, data: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("models", nargs="*", default=[DEFAULT_MODEL])
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/data/flickr8k"))
+    add_data(parser)
     parser.add_argument("--split", default="test")
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)

@@ -1,6 +1,6 @@
 """Query maps (``mmretrieval language-map``) on Multi30k dev, cross-validated, and what they do to English.
 
-    python eval/language_map.py [MODEL] [--data /work/shared/data/flickr8k] [--folds 10]
+    python eval/language_map.py [MODEL] [--data DIR] [--folds 10]
 
 Multi30k's de/fr/cs translations exist for the Flickr8k *dev* images only, so the maps are fitted on the
 captions of all dev images but one fold's (10 folds by default) and that fold's queries are ranked against
@@ -30,6 +30,7 @@ from mmretrieval.train.cache import text_embeddings
 from mmretrieval.train.data import load_pairs
 from mmretrieval.train.features import CAPTION_TASK, pair_features
 from mmretrieval.train.metrics import retrieval_recall
+from script_args import add_data
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LANGS = ("en", "de", "fr", "cs")
@@ -42,7 +43,7 @@ SETTINGS = [  # (ridge, steps, temperature)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", nargs="?", default=DEFAULT_MODEL)
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/data/flickr8k"))
+    add_data(parser)
     parser.add_argument("--folds", type=int, default=10)
     args = parser.parse_args()
     model = load_model(args.model, device="cpu")

@@ -1,4 +1,4 @@
-"""What the Flickr8k eval scripts take alike: the model to measure and where the Flickr8k folder is.
+"""What the eval scripts take alike: the model to measure, where the data sets are and the Flickr8k folder.
 
 ``--data`` defaults to ``$MMRETRIEVAL_DATA/flickr8k`` (the data root ``mmretrieval eval`` reads), else to
 ``../shared/data/flickr8k`` beside the checkout; where neither exists the scripts ask for ``--data``.
@@ -17,10 +17,15 @@ from mmretrieval.evaluation.datasets import DATA_ROOT_ENV
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def data_root() -> Path:
+    """Where the data sets are: ``$MMRETRIEVAL_DATA``, else ``../shared/data`` beside the checkout."""
+    root = os.environ.get(DATA_ROOT_ENV)
+    return Path(root).expanduser() if root else ROOT.parent / "shared" / "data"
+
+
 def flickr8k_folder() -> Optional[Path]:
     """The default ``--data``: see the module docstring (None where there is none)."""
-    root = os.environ.get(DATA_ROOT_ENV)
-    folder = Path(root).expanduser() / "flickr8k" if root else ROOT.parent / "shared" / "data" / "flickr8k"
+    folder = data_root() / "flickr8k"
     return folder if folder.is_dir() else None
 
 

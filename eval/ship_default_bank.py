@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from pathlib import Path
 
 from mmretrieval import load_model
 from mmretrieval.query_bank import K, WEIGHT, packaged_bank_path
 from mmretrieval.train.bank import training_bank
 from mmretrieval.train.data import load_pairs
+from script_args import add_data
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="e5-small-lite0")
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/data/flickr8k"))
+    add_data(parser)
     parser.add_argument("--k", type=int, default=K)
     parser.add_argument("--weight", type=float, default=WEIGHT)
     args = parser.parse_args()

@@ -2,7 +2,7 @@
 
     python eval/train_default.py e5-small-lite0 [--ship] [extra `mmretrieval train` options]
 
-Runs ``mmretrieval train /work/shared/data/flickr8k --split train --model NAME --out runs/default/NAME``
+Runs ``mmretrieval train DATA --split train --model NAME --out runs/default/NAME``
 (features come from the cache; see eval/cache_flickr8k.py), prints the training time, and with
 ``--ship`` writes ``mmretrieval/pretrained/NAME.safetensors``. Test numbers: eval/eval_flickr8k.py.
 """
@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from mmretrieval.cli.main import main as cli
+from script_args import add_data
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,13 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model")
-    parser.add_argument("--data", default="/work/shared/data/flickr8k")
+    add_data(parser)
     parser.add_argument("--out", default=None, help="run folder (default: runs/default/MODEL)")
     parser.add_argument("--ship", action="store_true", help="copy the best weights into mmretrieval/pretrained/")
     args, extra = parser.parse_known_args()
     out = Path(args.out or ROOT / "runs" / "default" / args.model)
     start = time.perf_counter()
-    code = cli(["train", args.data, "--split", "train", "--model", args.model, "--out", str(out), *extra])
+    code = cli(["train", str(args.data), "--split", "train", "--model", args.model, "--out", str(out), *extra])
     print(f"train command took {time.perf_counter() - start:.1f} s (features from the cache when warm)")
     if code == 0 and args.ship:
         target = ROOT / "mmretrieval" / "pretrained" / f"{args.model}.safetensors"
