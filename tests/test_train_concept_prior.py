@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from mmretrieval.concept_prior import ConceptPrior
 from mmretrieval.config import ConceptPriorConfig
@@ -93,3 +94,22 @@ def test_without_a_prior_training_vectors_are_unchanged_bit_for_bit(tiny_model_c
     ids, seen = _training_vectors(model, tensors)
     assert torch.equal(seen, _adapter_alone(model, tensors.pooled[ids]))
     assert np.array_equal(ids.sort().values.numpy(), (torch.arange(CAPTIONS) % IMAGES).sort().values.numpy())
+
+
+def test_convert_carries_the_prior_into_the_raw_space_at_the_trained_balance(tiny_model_config, tmp_path, capsys):
+    from mmretrieval import load_model
+    from mmretrieval.cli.main import main as cli
+
+    model = _model(tiny_model_config, "centred", prior=True)
+    model.save(tmp_path / "centred")
+    assert cli(["convert", str(tmp_path / "centred"), "--out", str(tmp_path / "raw")]) == 0
+    assert "(centred) ->" in capsys.readouterr().out
+    raw = load_model(str(tmp_path / "raw"), device="cpu")
+    vectors = torch.from_numpy(raw.concept_prior.vectors.astype(np.float32))
+    assert torch.allclose(vectors, torch.nn.functional.normalize(vectors, dim=-1), atol=1e-3)  # text tower's own
+    spread = float((vectors - raw.space.text_mean).norm(dim=1).mean())
+    g = raw.config.image_mean_cos if raw.config.image_mean_cos is not None else float(raw.space.text_mean.norm())
+    expected = 0.75 * (1 - g * g) ** 0.5 / spread
+    assert raw.config.concept_prior.weight == pytest.approx(expected, abs=1e-3) and raw.config.concept_prior.top_k == 10
+    photo = Image.fromarray(np.zeros((40, 40, 3), dtype=np.uint8))
+    assert raw.encode_image(photo).shape == (tiny_model_config.embed_dim,)
