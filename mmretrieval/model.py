@@ -195,7 +195,8 @@ class MMRetrievalModel(nn.Module):
 
     def adapter_forward(self, pooled: torch.Tensor, grid: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Joint-space image vectors from trunk features (un-normalised in a centred space), with the concept
-        prior mixed in where the config has one (``concept_prior.with_concepts``; training fits the adapter alone)."""
+        prior mixed in where the config has one (``concept_prior.with_concepts``). Training calls it too, so an
+        adapter trained with a prior learns the residual around it."""
         joint = self.image_to_joint(self.adapter(pooled.float(), None if grid is None else grid.float()))
         if self.config.concept_prior is None:
             return joint

@@ -23,5 +23,9 @@ def run(args) -> int:
 
     config, state = raw_space_weights(*trained_weights(args.model), name=args.name)
     out = save_model_files(args.out, config, state)
+    if config.concept_prior is not None:  # class vectors and weight for the raw space
+        from ..concept_prior import carry_prior
+
+        print(carry_prior(out))
     print(f"wrote {out} ({config.name}, space=raw); load it with load_model({str(out)!r})")
     return 0

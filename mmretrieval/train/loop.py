@@ -161,8 +161,8 @@ def _train_epoch(model, t: _Tensors, loss_fn, optimizer, scheduler, config: Trai
     for idx in tqdm(list(batches(order, config.batch_size)), desc=f"epoch {epoch + 1}/{config.epochs}",
                     leave=False, disable=not show_progress_bar):
         ids = t.image_index[idx]
-        image = model.image_to_joint(model.adapter(pooled[ids].to(device).float(),
-                                                   None if t.grid is None else t.grid[ids].to(device).float()))
+        # adapter_forward: the vectors evaluation and indexing make, the concept prior included where configured
+        image = model.adapter_forward(pooled[ids].to(device), None if t.grid is None else t.grid[ids].to(device))
         targets = model.text_to_joint(t.text[idx].float()).to(device)
         ids = ids.to(device)  # gathered where the features are; the loss and centroids use it on the device
         loss = loss_fn(image, targets, ids)
