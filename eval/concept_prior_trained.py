@@ -7,7 +7,7 @@ weights 1 2 1 1 1, 30 epochs, best epoch on Flickr8k dev rsum) and ``mmretrieval
 space, as the default was made. Training mixes the prior in (``adapter_forward``: the adapter learns the residual
 around it) in the *centred* space it trains in. In the raw space the image's and the class vectors' parts
 orthogonal to the caption mean have other lengths, so ``convert`` scales the weight to keep that balance
-(``concept_prior.carry_prior``); each arm is served at that weight ("as converted") and at ``SERVED`` times the
+(``raw_space.carry_prior``); each arm is served at that weight ("as converted") and at ``SERVED`` times the
 trained one, and ``mismatch`` says how near each comes to the vectors the adapter trained as (0: exact). ``r-``
 arms train in the raw space directly (``--space raw``: served exactly as trained, but without a prior that recipe
 scored below the centred one). ``c-none`` retrains without a prior (retraining noise), also served with the
@@ -104,7 +104,7 @@ def main() -> None:
 def trained(arm: str, extra_train: list, shipped):
     """``(raw model, centred model)`` of ``arm``: trained and converted once (kept under runs/prior/ARM), with the
     shipped query bank and maps and the prior's class vectors in each model's own space (``convert`` writes the
-    raw ones and the raw weight that keeps the trained balance: ``concept_prior.carry_prior``)."""
+    raw ones and the raw weight that keeps the trained balance: ``raw_space.carry_prior``)."""
     run, settings = RUNS / arm, ARMS[arm]
     prior = [] if settings is None else ["--concept-prior", str(settings.weight), "--concept-top-k", str(settings.top_k)]
     raw = run / ("best" if arm.startswith("r-") else "raw")

@@ -46,3 +46,32 @@ def fold_into_output(config: ModelConfig, state: dict[str, torch.Tensor], matrix
     out[f"{layer}.weight"] = (matrix @ state[f"{layer}.weight"].double()).float()
     out[f"{layer}.bias"] = (matrix @ state[f"{layer}.bias"].double()).float()
     return out
+
+
+def carry_prior(folder) -> str:
+    """Give a model folder that ``mmretrieval convert`` mapped into the raw space the class vectors of its
+    prior (the text tower's own vectors there) and the raw weight that keeps the balance its adapter trained
+    with in the centred space. There the prior's class vectors are ``unit(t_k - m)``, of length 1 orthogonal
+    to the caption mean ``m``; in the raw space ``t_k``, whose orthogonal part is ``|t_k - m|`` long, and the
+    image's ``sqrt(1 - g^2)``: so the weight is multiplied by ``sqrt(1 - g^2) / mean_k |t_k - m|`` (2.08 for
+    the default; its ``|t_k - m|`` vary by 4%). Returns a line saying what it did."""
+    import numpy as np
+
+    from .concept_prior import attach_prior
+    from .model import MMRetrievalModel
+
+    model = MMRetrievalModel.load(folder, device="cpu")
+    centred = model.config.concept_prior
+    attach_prior(model)
+    mean = model.space.text_mean.float()
+    g = float(mean.norm()) if model.config.image_mean_cos is None else model.config.image_mean_cos
+    spread = float((torch.from_numpy(model.concept_prior.vectors.astype(np.float32)) - mean).norm(dim=1).mean())
+    weight = round(centred.weight * max(1 - g * g, 0.0) ** 0.5 / spread, 3)
+    if weight > 4.0:
+        raise ValueError(f"the concept prior's weight {centred.weight} becomes {weight} in the raw space, above "
+                         "the largest a config allows (4); train with a smaller --concept-prior")
+    settings = dataclasses.replace(model.config.concept_prior, weight=weight)
+    model.config = dataclasses.replace(model.config, concept_prior=settings)
+    model.save(folder)
+    return (f"concept prior: {model.concept_prior.source}; weight {centred.weight} (centred) -> {weight} (raw), "
+            "the balance the adapter trained with")

@@ -18,14 +18,12 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from ..model import save_model_files
-    from ..raw_space import raw_space_weights
+    from ..raw_space import carry_prior, raw_space_weights
     from ..registry import trained_weights
 
     config, state = raw_space_weights(*trained_weights(args.model), name=args.name)
     out = save_model_files(args.out, config, state)
     if config.concept_prior is not None:  # class vectors and weight for the raw space
-        from ..concept_prior import carry_prior
-
         print(carry_prior(out))
     print(f"wrote {out} ({config.name}, space=raw); load it with load_model({str(out)!r})")
     return 0
