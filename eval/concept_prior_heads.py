@@ -17,7 +17,6 @@ import dataclasses
 import json
 import os
 import time
-from pathlib import Path
 
 import torch
 
@@ -54,7 +53,7 @@ def main() -> None:
         rows[trunk] = {name: scores(model, name, data, cache) for name, data in sets.items()}
         rows[trunk]["seconds"] = round(time.perf_counter() - started)
         print(trunk, json.dumps(rows[trunk]), flush=True)
-    out = Path(RESULTS) / "concept_prior_heads.json"
+    out = RESULTS / "concept_prior_heads.json"
     out.write_text(json.dumps({"image_vector": "unit(sum_top10 p_k t_k): prior alone, adapter zeroed, 300 px",
                                "rows": rows, "load_average": os.getloadavg()}, indent=1) + "\n")
     print(f"wrote {out}")

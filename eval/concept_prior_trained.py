@@ -24,6 +24,7 @@ head). Writes eval/results/concept_prior_trained_e5-small-lite0.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -124,19 +125,25 @@ def trained(arm: str, extra_train: list, shipped):
 
 def row(arm: str, setting: str, model, settings, datasets: dict, texts: dict, sets=None, mismatch=None) -> dict:
     """The evaluator's metrics for ``model`` served with prior ``settings`` (None: none) on ``datasets``."""
-    prior = model.concept_prior
-    base = model.config
-    model.config = dataclasses.replace(base, concept_prior=settings)
     out = {"arm": arm, "setting": setting, "settings": dataclasses.asdict(settings) if settings else None}
     if mismatch is not None:
         out["mismatch"] = mismatch
-    try:
+    with serving(model, settings):
         for name in (sets or datasets):
             out[name] = scores(model, name, datasets[name], texts)  # (raw models: text vectors all alike)
-    finally:
-        model.config, model.concept_prior = base, prior
     print(json.dumps(out), flush=True)
     return out
+
+
+@contextlib.contextmanager
+def serving(model, settings):
+    """``model`` serving its prior with ``settings`` (None: none) inside the block; its config and prior restored."""
+    base, prior = model.config, model.concept_prior
+    model.config = dataclasses.replace(base, concept_prior=settings)
+    try:
+        yield model
+    finally:
+        model.config, model.concept_prior = base, prior
 
 
 @torch.no_grad()
@@ -152,12 +159,8 @@ def mismatch(model, centred, settings, pooled: torch.Tensor) -> float:
 
 
 def served_vectors(model, settings, pooled: torch.Tensor) -> torch.Tensor:
-    base = model.config
-    model.config = dataclasses.replace(base, concept_prior=settings)
-    try:
+    with serving(model, settings):
         return model.adapter_forward(pooled)
-    finally:
-        model.config = base
 
 
 def kept(r: dict) -> bool:
